@@ -1,0 +1,162 @@
+//! Row types as the database returns them, and their conversion into domain values.
+//! A row that does not make a valid domain value is reported as corrupt, never hidden.
+
+use orbit_core::{
+    ApiToken, Login, Member, Membership, Role, Slug, Timestamp, TokenId, User, UserId, Workspace,
+    WorkspaceId,
+};
+use orbit_ports::StoreError;
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("corrupt row: invalid {what} {value:?}"))
+}
+
+pub fn role(value: &str) -> Result<Role, StoreError> {
+    Role::parse(value).ok_or_else(|| corrupt("role", value))
+}
+
+fn slug(value: &str) -> Result<Slug, StoreError> {
+    Slug::parse(value).map_err(|_| corrupt("slug", value))
+}
+
+fn login(value: &str) -> Result<Login, StoreError> {
+    Login::parse(value).map_err(|_| corrupt("login", value))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct WorkspaceRow {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl WorkspaceRow {
+    pub fn into_domain(self) -> Result<Workspace, StoreError> {
+        Ok(Workspace {
+            slug: slug(&self.slug)?,
+            id: WorkspaceId::new(self.id),
+            name: self.name,
+            description: self.description,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct WorkspaceRoleRow {
+    #[sqlx(flatten)]
+    pub workspace: WorkspaceRow,
+    pub role: String,
+}
+
+impl WorkspaceRoleRow {
+    pub fn into_domain(self) -> Result<(Workspace, Role), StoreError> {
+        let role = role(&self.role)?;
+        Ok((self.workspace.into_domain()?, role))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct MemberRow {
+    pub workspace_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub created_at: i64,
+    pub login: String,
+    pub display_name: String,
+}
+
+impl MemberRow {
+    pub fn into_domain(self) -> Result<Member, StoreError> {
+        Ok(Member {
+            membership: Membership {
+                workspace_id: WorkspaceId::new(self.workspace_id),
+                user_id: UserId::new(self.user_id),
+                role: role(&self.role)?,
+                created_at: Timestamp(self.created_at),
+            },
+            login: self.login,
+            display_name: self.display_name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub email: String,
+    pub instance_admin: bool,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn into_domain(self) -> Result<User, StoreError> {
+        Ok(User {
+            login: login(&self.login)?,
+            id: UserId::new(self.id),
+            display_name: self.display_name,
+            email: self.email,
+            instance_admin: self.instance_admin,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    pub fn into_domain(self) -> ApiToken {
+        ApiToken {
+            id: TokenId::new(self.id),
+            user_id: UserId::new(self.user_id),
+            name: self.name,
+            prefix: self.prefix,
+            created_at: Timestamp(self.created_at),
+            expires_at: self.expires_at.map(Timestamp),
+            last_used_at: self.last_used_at.map(Timestamp),
+            revoked_at: self.revoked_at.map(Timestamp),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TokenUserRow {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    pub login: String,
+    pub display_name: String,
+    pub email: String,
+    pub instance_admin: bool,
+    pub user_created_at: i64,
+}
+
+impl TokenUserRow {
+    pub fn into_domain(self) -> Result<(ApiToken, User), StoreError> {
+        let token = self.token.into_domain();
+        let user = User {
+            id: token.user_id.clone(),
+            login: login(&self.login)?,
+            display_name: self.display_name,
+            email: self.email,
+            instance_admin: self.instance_admin,
+            created_at: Timestamp(self.user_created_at),
+        };
+        Ok((token, user))
+    }
+}

@@ -1,0 +1,19 @@
+//! The ports: traits that Orbit's use cases (`orbit-services`) call and adapters implement.
+//!
+//! Dependency rule: `orbit-core` (types) ← `orbit-ports` (traits over those types) ←
+//! `orbit-services` (use cases over the traits) ← adapters and apps. Ports never name a
+//! technology; adapters never depend on each other.
+//!
+//! Every trait is `Send + Sync + 'static` and object safe, so the composition root can hold
+//! `Arc<dyn Port>`. Doc comments say which errors an implementation must return; the shared
+//! contract suites in `orbit-tests` check every adapter against them.
+
+mod auth;
+mod cache;
+mod store;
+mod system;
+
+pub use auth::{AuthError, Authenticator, Credentials};
+pub use cache::{Cache, CacheError};
+pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
+pub use system::{Clock, IdGenerator};
