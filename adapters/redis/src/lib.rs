@@ -1,34 +1,68 @@
 //! The cache port on Redis. Every command has a short timeout, so a Redis that hangs or is
 //! down costs a request a few milliseconds, not a failure: callers treat errors as misses.
+//! The connection is made in the background and re-made after outages, so Orbit starts and
+//! serves even while Redis is unreachable.
 
 use async_trait::async_trait;
 use orbit_ports::{Cache, CacheError};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub struct RedisCache {
-    conn: ConnectionManager,
+    conn: Arc<RwLock<Option<ConnectionManager>>>,
     prefix: String,
     timeout: Duration,
 }
 
+fn config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(2))
+        .set_response_timeout(Duration::from_millis(500))
+        .set_number_of_retries(1)
+        .set_max_delay(2000)
+}
+
 impl RedisCache {
-    /// Connects to `url` (`redis://host:port/db`). Keys are namespaced with `prefix`, so that
-    /// several Orbit instances (or test runs) can share one Redis. Fails if Redis cannot be
-    /// reached now; once connected, it reconnects by itself after outages.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, CacheError> {
+    /// Prepares a cache on `url` (`redis://host:port/db`); keys are namespaced with `prefix`
+    /// so several Orbit instances (or test runs) can share one Redis. An invalid URL is an
+    /// error; an unreachable Redis is not: the connection is retried in the background
+    /// every `retry` until it succeeds, and every operation before then is a miss.
+    pub fn connect(url: &str, prefix: &str, retry: Duration) -> Result<Self, CacheError> {
         let client = redis::Client::open(url).map_err(|e| CacheError(format!("invalid Redis URL: {e}")))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_millis(500))
-            .set_number_of_retries(1)
-            .set_max_delay(2000);
-        let conn = tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new_with_config(client, config))
-            .await
-            .map_err(|_| CacheError("timed out connecting to Redis".into()))?
-            .map_err(|e| CacheError(format!("cannot connect to Redis: {e}")))?;
+        let conn: Arc<RwLock<Option<ConnectionManager>>> = Arc::default();
+        let slot = conn.clone();
+        tokio::spawn(async move {
+            loop {
+                match tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new_with_config(client.clone(), config())).await {
+                    Ok(Ok(manager)) => {
+                        if let Ok(mut guard) = slot.write() {
+                            *guard = Some(manager);
+                        }
+                        tracing::info!("connected to Redis");
+                        return;
+                    }
+                    Ok(Err(err)) => tracing::warn!(error = %err, "cannot connect to Redis yet; serving from the database"),
+                    Err(_) => tracing::warn!("timed out connecting to Redis; serving from the database"),
+                }
+                tokio::time::sleep(retry).await;
+            }
+        });
         Ok(RedisCache { conn, prefix: prefix.to_owned(), timeout: Duration::from_millis(500) })
+    }
+
+    /// Whether the first connection has been made.
+    pub fn is_connected(&self) -> bool {
+        self.conn.read().map(|c| c.is_some()).unwrap_or(false)
+    }
+
+    fn handle(&self) -> Result<ConnectionManager, CacheError> {
+        self.conn
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or_else(|| CacheError("not connected to Redis".into()))
     }
 
     fn key(&self, key: &str) -> String {
@@ -47,13 +81,13 @@ impl RedisCache {
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.handle()?;
         let key = self.key(key);
         self.run(async move { conn.get::<_, Option<Vec<u8>>>(key).await }).await
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.handle()?;
         let key = self.key(key);
         let millis = ttl.as_millis().max(1) as u64;
         self.run(async move { conn.pset_ex::<_, _, ()>(key, value, millis).await }).await
@@ -63,7 +97,7 @@ impl Cache for RedisCache {
         if keys.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn.clone();
+        let mut conn = self.handle()?;
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         self.run(async move { conn.del::<_, ()>(keys).await }).await
     }

@@ -1,0 +1,199 @@
+//! A unary implementation of the Connect protocol over axum: `POST /<pkg>.<Service>/<Method>`
+//! with `application/json` (proto3 JSON mapping) or `application/proto` bodies, the
+//! `Connect-Protocol-Version` and `Connect-Timeout-Ms` headers, and Connect error JSON.
+//!
+//! Every request is authenticated before its body is decoded, every body is size-limited
+//! while it streams in, and every failure is a Connect error: no panic reaches the client
+//! (a panic in a handler is caught by the router's catch-panic layer as `internal`).
+
+use crate::AppState;
+use crate::error::{Code, ConnectError};
+use crate::metrics::RpcMetrics;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use http_body_util::BodyExt;
+use orbit_core::Actor;
+use orbit_ports::{AuthError, Credentials};
+use serde::{Serialize, de::DeserializeOwned};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Json,
+    Proto,
+}
+
+impl Codec {
+    fn from_headers(headers: &HeaderMap) -> Result<Codec, ConnectError> {
+        let raw = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => Ok(Codec::Json),
+            "application/proto" | "application/protobuf" | "application/x-protobuf" => Ok(Codec::Proto),
+            _ => Err(ConnectError {
+                code: Code::Unimplemented,
+                message: format!(
+                    "unsupported content type {raw:?}: send application/json (proto3 JSON) or application/proto (binary protobuf)"
+                ),
+                status: Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            }),
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        match self {
+            Codec::Json => HeaderValue::from_static("application/json"),
+            Codec::Proto => HeaderValue::from_static("application/proto"),
+        }
+    }
+}
+
+/// Reads the bearer token from `Authorization`, or from the web UI's session cookie.
+pub fn credentials(headers: &HeaderMap) -> Option<Credentials> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| Credentials::Bearer(token.trim().to_owned()));
+    }
+    crate::web::session_token(headers).map(Credentials::Bearer)
+}
+
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, ConnectError> {
+    let Some(creds) = credentials(headers) else {
+        return Err(ConnectError::new(
+            Code::Unauthenticated,
+            "missing credentials: send `Authorization: Bearer <token>` with an Orbit API token",
+        ));
+    };
+    state.auth.authenticate(&creds).await.map_err(|err| match err {
+        AuthError::Rejected(msg) => ConnectError::new(Code::Unauthenticated, msg),
+        AuthError::Unavailable(msg) => {
+            tracing::error!(error = %msg, "authentication backend unavailable");
+            ConnectError::new(Code::Unavailable, "cannot check credentials right now; try again shortly")
+        }
+    })
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ConnectError> {
+    let limited = http_body_util::Limited::new(body, limit);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(ConnectError::new(
+            Code::ResourceExhausted,
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )),
+        Err(err) => Err(ConnectError::new(Code::InvalidArgument, format!("could not read the request body: {err}"))),
+    }
+}
+
+fn decode<Req>(codec: Codec, body: &[u8]) -> Result<Req, ConnectError>
+where
+    Req: prost::Message + Default + DeserializeOwned,
+{
+    match codec {
+        Codec::Json => {
+            let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+            serde_json::from_slice(body).map_err(|err| {
+                ConnectError::new(Code::InvalidArgument, format!("the request is not valid JSON for this method: {err}"))
+            })
+        }
+        Codec::Proto => Req::decode(body).map_err(|err| {
+            ConnectError::new(Code::InvalidArgument, format!("the request is not a valid protobuf message: {err}"))
+        }),
+    }
+}
+
+fn encode<Resp: prost::Message + Serialize>(codec: Codec, resp: &Resp) -> Result<Vec<u8>, ConnectError> {
+    match codec {
+        Codec::Json => serde_json::to_vec(resp)
+            .map_err(|err| ConnectError::from(orbit_core::Error::Internal(format!("encoding a response: {err}")))),
+        Codec::Proto => Ok(resp.encode_to_vec()),
+    }
+}
+
+fn timeout(headers: &HeaderMap) -> Result<Option<Duration>, ConnectError> {
+    let Some(value) = headers.get("connect-timeout-ms") else { return Ok(None) };
+    let ms: u64 = value
+        .to_str()
+        .ok()
+        .filter(|s| !s.is_empty() && s.len() <= 10)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ConnectError::new(Code::InvalidArgument, "Connect-Timeout-Ms must be a positive integer of at most 10 digits"))?;
+    Ok(Some(Duration::from_millis(ms)))
+}
+
+async fn unary<Req, Resp, F, Fut>(state: AppState, headers: HeaderMap, body: Body, handler: F) -> Result<Response, ConnectError>
+where
+    Req: prost::Message + Default + DeserializeOwned + Send + 'static,
+    Resp: prost::Message + Serialize + Send + 'static,
+    F: Fn(AppState, Actor, Req) -> Fut,
+    Fut: Future<Output = orbit_core::Result<Resp>>,
+{
+    let codec = Codec::from_headers(&headers)?;
+    if let Some(version) = headers.get("connect-protocol-version") {
+        if version.as_bytes() != b"1" {
+            return Err(ConnectError::new(Code::InvalidArgument, "Connect-Protocol-Version must be 1"));
+        }
+    }
+    let deadline = timeout(&headers)?;
+    // The body is read (within the limit) before credentials are checked: answering while the
+    // client is still sending would break its connection instead of delivering the error.
+    let body = read_body(body, state.config.max_body_bytes).await?;
+    let actor = authenticate(&state, &headers).await?;
+    let request: Req = decode(codec, &body)?;
+    let call = handler(state, actor, request);
+    let response = match deadline {
+        Some(d) => tokio::time::timeout(d, call)
+            .await
+            .map_err(|_| ConnectError::new(Code::DeadlineExceeded, "the request did not finish within Connect-Timeout-Ms"))?,
+        None => call.await,
+    }
+    .map_err(ConnectError::from)?;
+    let bytes = encode(codec, &response)?;
+    Ok(([(header::CONTENT_TYPE, codec.content_type())], bytes).into_response())
+}
+
+/// Adds the route `/{service}/{method}` serving `handler` with the Connect protocol.
+pub fn route<Req, Resp, F, Fut>(router: Router<AppState>, state: &AppState, service: &str, method: &str, handler: F) -> Router<AppState>
+where
+    Req: prost::Message + Default + DeserializeOwned + Send + 'static,
+    Resp: prost::Message + Serialize + Send + 'static,
+    F: Fn(AppState, Actor, Req) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = orbit_core::Result<Resp>> + Send + 'static,
+{
+    let path = format!("/{service}/{method}");
+    let metrics: Arc<RpcMetrics> = state.metrics.register(&path);
+    router.route(
+        &path,
+        post(move |State(state): State<AppState>, headers: HeaderMap, body: Body| {
+            let handler = handler.clone();
+            let metrics = metrics.clone();
+            async move {
+                let started = Instant::now();
+                let result = unary(state, headers, body, handler).await;
+                let code = result.as_ref().err().map(|e| e.code);
+                metrics.observe(code, started.elapsed());
+                match result {
+                    Ok(resp) => resp,
+                    Err(err) => {
+                        if matches!(err.code, Code::Internal | Code::Unavailable) {
+                            tracing::warn!(code = err.code.as_str(), message = %err.message, "rpc failed");
+                        }
+                        err.into_response()
+                    }
+                }
+            }
+        }),
+    )
+}

@@ -1,0 +1,106 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `ORBIT_*` environment
+//! variables and command-line flags (clap merges those two; a flag beats the variable).
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The settings of the configuration file; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub database_max_connections: Option<u32>,
+    pub redis_url: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub secure_cookies: Option<bool>,
+    pub log_format: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+    }
+}
+
+/// Which database serves the stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The resolved settings a process runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: Database,
+    pub database_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub secure_cookies: bool,
+    pub bootstrap_token: Option<String>,
+}
+
+impl Config {
+    /// Embedded defaults under `data_dir`: SQLite in `orbit.db`, no cache.
+    pub fn embedded(data_dir: PathBuf) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: Database::Sqlite(data_dir.join("orbit.db")),
+            data_dir,
+            database_max_connections: 16,
+            redis_url: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            secure_cookies: false,
+            bootstrap_token: None,
+        }
+    }
+}
+
+/// Reads `ORBIT_DATABASE_URL`-style values: `postgres://…`, `sqlite://path`, or a bare path.
+pub fn parse_database(url: Option<&str>, data_dir: &Path) -> Result<Database> {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok(Database::Sqlite(data_dir.join("orbit.db"))),
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Database::Postgres(u.to_owned())),
+        Some(u) if u.starts_with("sqlite://") => Ok(Database::Sqlite(PathBuf::from(&u["sqlite://".len()..]))),
+        Some(u) if u.starts_with("sqlite:") => Ok(Database::Sqlite(PathBuf::from(&u["sqlite:".len()..]))),
+        Some(u) if u.contains("://") => anyhow::bail!(
+            "unsupported database URL scheme in {:?}: use postgres://… or sqlite://PATH",
+            u.split("://").next().unwrap_or("")
+        ),
+        Some(path) => Ok(Database::Sqlite(PathBuf::from(path))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        let dir = Path::new("/data");
+        assert_eq!(parse_database(None, dir).unwrap(), Database::Sqlite("/data/orbit.db".into()));
+        assert_eq!(
+            parse_database(Some("postgres://u@h/db"), dir).unwrap(),
+            Database::Postgres("postgres://u@h/db".into())
+        );
+        assert_eq!(parse_database(Some("sqlite:///tmp/x.db"), dir).unwrap(), Database::Sqlite("/tmp/x.db".into()));
+        let err = parse_database(Some("mysql://h/db"), dir).unwrap_err();
+        assert!(err.to_string().contains("unsupported database URL scheme"), "{err}");
+    }
+
+    #[test]
+    fn file_config_rejects_unknown_keys() {
+        let err = toml::from_str::<FileConfig>("listne = \"127.0.0.1:1\"").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+        let ok: FileConfig = toml::from_str("redis_url = \"redis://127.0.0.1:6379\"").unwrap();
+        assert_eq!(ok.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+    }
+}

@@ -1,0 +1,178 @@
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use orbit::App;
+use orbit::config::{Config, FileConfig, parse_database};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Orbit: an internal developer portal in one binary.
+///
+/// `orbit serve` runs everything on embedded defaults (SQLite in the data directory, no
+/// cache): nothing else to install. Point it at PostgreSQL and Redis with
+/// ORBIT_DATABASE_URL and ORBIT_REDIS_URL when one machine is not enough.
+#[derive(Parser)]
+#[command(name = "orbit", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the web UI and the docs.
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit (`serve` also migrates on start).
+    Migrate(Common),
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// A TOML configuration file; flags and ORBIT_* variables override it.
+    #[arg(long, short, env = "ORBIT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where Orbit keeps its data on embedded defaults (the SQLite database).
+    #[arg(long, env = "ORBIT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://user:password@host:port/db for PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "ORBIT_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "ORBIT_LOG_JSON")]
+    log_json: bool,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ORBIT_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// redis://host:port/db to cache hot reads in Redis; default: no cache.
+    #[arg(long, env = "ORBIT_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// The administrator's token on first start; default: a random one, printed once.
+    #[arg(long, env = "ORBIT_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "ORBIT_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+}
+
+fn resolve(common: &Common) -> Result<(Config, FileConfig)> {
+    let file = match &common.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let data_dir = common
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(".orbit"));
+    let mut config = Config::embedded(data_dir.clone());
+    let url = common.database_url.clone().or_else(|| file.database_url.clone());
+    config.database = parse_database(url.as_deref(), &data_dir)?;
+    if let Some(n) = file.database_max_connections {
+        config.database_max_connections = n;
+    }
+    Ok((config, file))
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ORBIT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let (mut config, file) = resolve(&args.common)?;
+    init_logging(args.common.log_json || file.log_format.as_deref() == Some("json"));
+    config.listen = args.listen.or(file.listen).unwrap_or(config.listen);
+    config.redis_url = args.redis_url.clone().or(file.redis_url.clone()).filter(|u| !u.is_empty());
+    config.max_body_bytes = args.max_body_bytes.or(file.max_body_bytes).unwrap_or(config.max_body_bytes);
+    config.secure_cookies = file.secure_cookies.unwrap_or(false);
+    config.bootstrap_token = args.bootstrap_token.clone().filter(|t| !t.is_empty());
+
+    let app = App::build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let boot = app
+        .services
+        .tokens
+        .bootstrap(config.bootstrap_token.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrapping the administrator failed: {e}"))?;
+    let url = format!("http://{addr}");
+    println!("Orbit is listening on {url}");
+    println!("  web UI:        {url}/ui");
+    println!("  API reference: {url}/docs/api");
+    println!("  database:      {}", app.database);
+    println!("  cache:         {}", if config.redis_url.is_some() { "Redis" } else { "none" });
+    match boot {
+        Some(b) if b.generated => {
+            println!("First start: created the administrator 'admin' with this API token (shown only once):");
+            println!("  {}", b.secret);
+            println!("Sign in at {url}/ui/login, or call the API with `Authorization: Bearer <token>`.");
+        }
+        Some(_) => println!("First start: created the administrator 'admin' with the token from ORBIT_BOOTSTRAP_TOKEN."),
+        None => {}
+    }
+    tracing::info!(%addr, database = %app.database, "listening");
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(common: Common) -> Result<()> {
+    let (config, file) = resolve(&common)?;
+    init_logging(common.log_json || file.log_format.as_deref() == Some("json"));
+    let stores = orbit::open_stores(&config).await?;
+    println!("Migrations applied: {}", stores.description);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Migrate(common) => migrate(common).await,
+        }
+    })
+}
