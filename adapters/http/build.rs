@@ -41,13 +41,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build(&[".orbit"])?;
 
     let openapi = openapi(&fds);
-    std::fs::write(out.join("openapi.json"), serde_json::to_string_pretty(&openapi)?)?;
+    std::fs::write(
+        out.join("openapi.json"),
+        serde_json::to_string_pretty(&openapi)?,
+    )?;
     Ok(())
 }
 
 fn comment(info: &Option<SourceCodeInfo>, path: &[i32]) -> Option<String> {
     let loc = info.as_ref()?.location.iter().find(|l| l.path == path)?;
-    let text = loc.leading_comments.as_deref().or(loc.trailing_comments.as_deref())?;
+    let text = loc
+        .leading_comments
+        .as_deref()
+        .or(loc.trailing_comments.as_deref())?;
     let text = text
         .lines()
         .map(str::trim)
@@ -70,7 +76,9 @@ fn field_schema(field: &FieldDescriptorProto) -> Value {
     let scalar = match field.r#type() {
         Type::String => json!({"type": "string"}),
         Type::Bool => json!({"type": "boolean"}),
-        Type::Int32 | Type::Sint32 | Type::Sfixed32 => json!({"type": "integer", "format": "int32"}),
+        Type::Int32 | Type::Sint32 | Type::Sfixed32 => {
+            json!({"type": "integer", "format": "int32"})
+        }
         Type::Uint32 | Type::Fixed32 => json!({"type": "integer", "format": "uint32"}),
         Type::Int64 | Type::Sint64 | Type::Sfixed64 => json!({"type": "string", "format": "int64"}),
         Type::Uint64 | Type::Fixed64 => json!({"type": "string", "format": "uint64"}),
@@ -103,7 +111,11 @@ fn message_schema(
             if !field.proto3_optional() {
                 let oneof = &msg.oneof_decl[idx as usize];
                 let note = format!("One of `{}`: set at most one of its fields.", oneof.name());
-                desc = if desc.is_empty() { note } else { format!("{desc} {note}") };
+                desc = if desc.is_empty() {
+                    note
+                } else {
+                    format!("{desc} {note}")
+                };
             }
         }
         if !desc.is_empty() {

@@ -33,7 +33,10 @@ pub fn clean_text(field: &'static str, value: &str, required: bool, max: usize) 
             format!("is {chars} characters long; the limit is {max}"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
     Ok(value.to_owned())
@@ -45,11 +48,17 @@ mod tests {
 
     #[test]
     fn clean_text_trims_and_limits() {
-        assert_eq!(clean_text("name", "  Platform  ", true, 10).unwrap(), "Platform");
+        assert_eq!(
+            clean_text("name", "  Platform  ", true, 10).unwrap(),
+            "Platform"
+        );
         let err = clean_text("name", "   ", true, 10).unwrap_err();
         assert_eq!(err.to_string(), "name must not be empty");
         let err = clean_text("name", "abcdefghijk", true, 10).unwrap_err();
-        assert_eq!(err.to_string(), "name is 11 characters long; the limit is 10");
+        assert_eq!(
+            err.to_string(),
+            "name is 11 characters long; the limit is 10"
+        );
         assert!(clean_text("name", "a\u{7}b", true, 10).is_err());
         assert_eq!(clean_text("description", "", false, 10).unwrap(), "");
     }

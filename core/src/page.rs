@@ -78,10 +78,14 @@ impl Cursor {
         }
         let bytes = (0..token.len())
             .step_by(2)
-            .map(|i| u8::from_str_radix(token.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
+            .map(|i| {
+                u8::from_str_radix(token.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())
+            })
             .collect::<crate::Result<Vec<u8>>>()?;
         let raw = String::from_utf8(bytes).map_err(|_| bad())?;
-        raw.strip_prefix(Self::VERSION).map(str::to_owned).ok_or_else(bad)
+        raw.strip_prefix(Self::VERSION)
+            .map(str::to_owned)
+            .ok_or_else(bad)
     }
 }
 

@@ -63,7 +63,11 @@ impl NewUser {
         }
         Ok(User {
             id,
-            display_name: if display_name.is_empty() { login.as_str().to_owned() } else { display_name },
+            display_name: if display_name.is_empty() {
+                login.as_str().to_owned()
+            } else {
+                display_name
+            },
             login,
             email,
             instance_admin: self.instance_admin,
@@ -117,13 +121,20 @@ mod tests {
 
     #[test]
     fn new_user_defaults_display_name_and_checks_email() {
-        let user = NewUser { login: "ada".into(), ..Default::default() }
-            .validate(UserId::new("u1"), Timestamp(5))
-            .unwrap();
+        let user = NewUser {
+            login: "ada".into(),
+            ..Default::default()
+        }
+        .validate(UserId::new("u1"), Timestamp(5))
+        .unwrap();
         assert_eq!(user.display_name, "ada");
-        let err = NewUser { login: "ada".into(), email: "nope".into(), ..Default::default() }
-            .validate(UserId::new("u1"), Timestamp(5))
-            .unwrap_err();
+        let err = NewUser {
+            login: "ada".into(),
+            email: "nope".into(),
+            ..Default::default()
+        }
+        .validate(UserId::new("u1"), Timestamp(5))
+        .unwrap_err();
         assert_eq!(err.to_string(), "email is not an e-mail address");
     }
 

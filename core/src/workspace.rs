@@ -13,7 +13,10 @@ impl Slug {
         if !(3..=63).contains(&len) {
             return Err(Error::invalid(
                 field,
-                format!("must be 3 to 63 characters long, got {}", value.chars().count()),
+                format!(
+                    "must be 3 to 63 characters long, got {}",
+                    value.chars().count()
+                ),
             ));
         }
         if let Some(c) = value
@@ -172,8 +175,14 @@ mod tests {
         }
         let cases = [
             ("ab", "slug must be 3 to 63 characters long, got 2"),
-            ("Platform", "slug may contain only lowercase letters, digits and dashes, found 'P'"),
-            ("a_b", "slug may contain only lowercase letters, digits and dashes, found '_'"),
+            (
+                "Platform",
+                "slug may contain only lowercase letters, digits and dashes, found 'P'",
+            ),
+            (
+                "a_b",
+                "slug may contain only lowercase letters, digits and dashes, found '_'",
+            ),
             ("-abc", "slug must not start or end with a dash"),
             ("abc-", "slug must not start or end with a dash"),
         ];
@@ -199,13 +208,34 @@ mod tests {
         let mut ws =
             Workspace::new(WorkspaceId::new("w"), "abc", "Name", "", Timestamp(1)).unwrap();
         let changed = ws
-            .apply(WorkspacePatch { name: Some("Name".into()), description: None }, Timestamp(2))
+            .apply(
+                WorkspacePatch {
+                    name: Some("Name".into()),
+                    description: None,
+                },
+                Timestamp(2),
+            )
             .unwrap();
         assert!(!changed);
         assert_eq!(ws.updated_at, Timestamp(1));
-        assert!(ws.apply(WorkspacePatch { name: Some("".into()), description: None }, Timestamp(3)).is_err());
+        assert!(
+            ws.apply(
+                WorkspacePatch {
+                    name: Some("".into()),
+                    description: None
+                },
+                Timestamp(3)
+            )
+            .is_err()
+        );
         let changed = ws
-            .apply(WorkspacePatch { name: None, description: Some("About".into()) }, Timestamp(4))
+            .apply(
+                WorkspacePatch {
+                    name: None,
+                    description: Some("About".into()),
+                },
+                Timestamp(4),
+            )
             .unwrap();
         assert!(changed);
         assert_eq!(ws.updated_at, Timestamp(4));

@@ -41,7 +41,11 @@ pub struct TokenHash(pub String);
 #[async_trait]
 pub trait WorkspaceStore: Send + Sync + 'static {
     /// Inserts the workspace and its first owner together. `AlreadyExists` if the slug is taken.
-    async fn create_workspace(&self, workspace: &Workspace, owner: &Membership) -> Result<(), StoreError>;
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        owner: &Membership,
+    ) -> Result<(), StoreError>;
     async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;
     async fn get_workspace_by_slug(&self, slug: &Slug) -> Result<Option<Workspace>, StoreError>;
     /// The workspaces `user` is a member of, with the user's role, ordered by slug.
@@ -56,16 +60,34 @@ pub trait WorkspaceStore: Send + Sync + 'static {
     /// the users who were members (so caches can be invalidated). `NotFound` if absent.
     async fn delete_workspace(&self, id: &WorkspaceId) -> Result<Vec<UserId>, StoreError>;
 
-    async fn get_role(&self, workspace: &WorkspaceId, user: &UserId) -> Result<Option<Role>, StoreError>;
+    async fn get_role(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<Role>, StoreError>;
     /// `AlreadyExists` if the user is already a member; `NotFound` if the workspace or user is gone.
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError>;
-    async fn get_member(&self, workspace: &WorkspaceId, user: &UserId) -> Result<Option<Member>, StoreError>;
+    async fn get_member(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<Member>, StoreError>;
     /// Members ordered by login.
-    async fn list_members(&self, workspace: &WorkspaceId, page: &PageRequest) -> Result<Vec<Member>, StoreError>;
+    async fn list_members(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageRequest,
+    ) -> Result<Vec<Member>, StoreError>;
     /// `NotFound` if not a member; `LastOwner` if it would demote the last owner.
-    async fn set_member_role(&self, workspace: &WorkspaceId, user: &UserId, role: Role) -> Result<(), StoreError>;
+    async fn set_member_role(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        role: Role,
+    ) -> Result<(), StoreError>;
     /// `NotFound` if not a member; `LastOwner` if it would remove the last owner.
-    async fn remove_member(&self, workspace: &WorkspaceId, user: &UserId) -> Result<(), StoreError>;
+    async fn remove_member(&self, workspace: &WorkspaceId, user: &UserId)
+    -> Result<(), StoreError>;
 
     /// Whether the store answers at all (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -97,7 +119,11 @@ pub trait UserStore: Send + Sync + 'static {
         at: orbit_core::Timestamp,
     ) -> Result<TokenHash, StoreError>;
     /// Records when a token was last used.
-    async fn touch_token(&self, token: &TokenId, at: orbit_core::Timestamp) -> Result<(), StoreError>;
+    async fn touch_token(
+        &self,
+        token: &TokenId,
+        at: orbit_core::Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 /// Convenience for tests and callers that want a whole list.

@@ -12,4 +12,3 @@ pub trait IdGenerator: Send + Sync + 'static {
     /// `bytes` bytes from a cryptographically secure source, hex-encoded.
     fn secret_hex(&self, bytes: usize) -> String;
 }
-

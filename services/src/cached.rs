@@ -26,7 +26,10 @@ pub struct CachedReads {
 
 impl CachedReads {
     pub fn new(cache: Arc<dyn Cache>) -> Self {
-        CachedReads { cache, stats: Arc::default() }
+        CachedReads {
+            cache,
+            stats: Arc::default(),
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -59,7 +62,9 @@ impl CachedReads {
     }
 
     pub(crate) async fn put<T: Serialize>(&self, key: &str, value: &T) {
-        let Ok(bytes) = serde_json::to_vec(value) else { return };
+        let Ok(bytes) = serde_json::to_vec(value) else {
+            return;
+        };
         if let Err(err) = self.cache.set(key, &bytes, CACHE_TTL).await {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(key, error = %err, "cache write failed");

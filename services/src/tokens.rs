@@ -61,7 +61,13 @@ impl TokenService {
         format!("{TOKEN_PREFIX}{}", self.deps.ids.secret_hex(24))
     }
 
-    async fn insert(&self, user: &UserId, name: String, secret: &str, expires_at: Option<Timestamp>) -> Result<ApiToken> {
+    async fn insert(
+        &self,
+        user: &UserId,
+        name: String,
+        secret: &str,
+        expires_at: Option<Timestamp>,
+    ) -> Result<ApiToken> {
         let token = ApiToken {
             id: TokenId::new(self.deps.ids.new_id()),
             user_id: user.clone(),
@@ -112,9 +118,14 @@ impl TokenService {
             Some(secret) => (secret.to_owned(), false),
             None => (self.new_secret(), true),
         };
-        self.insert(&user.id, "bootstrap".into(), &secret, None).await?;
+        self.insert(&user.id, "bootstrap".into(), &secret, None)
+            .await?;
         tracing::info!(user = %user.id, "bootstrapped the instance administrator 'admin'");
-        Ok(Some(Bootstrap { user, secret, generated }))
+        Ok(Some(Bootstrap {
+            user,
+            secret,
+            generated,
+        }))
     }
 
     /// Creates a token for the actor, or (instance administrators only) for another user.
@@ -132,7 +143,10 @@ impl TokenService {
                 format!("must be between 0 (never expires) and {MAX_TTL_SECONDS}"),
             ));
         }
-        let owner = if for_user.is_empty() || for_user == actor.user.login.as_str() || for_user == actor.user.id.as_str() {
+        let owner = if for_user.is_empty()
+            || for_user == actor.user.login.as_str()
+            || for_user == actor.user.id.as_str()
+        {
             actor.user.id.clone()
         } else {
             if !actor.user.instance_admin {
@@ -142,7 +156,10 @@ impl TokenService {
             }
             let users = &self.deps.users;
             let found = match Login::parse(for_user) {
-                Ok(login) => users.get_user_by_login(login.as_str()).await.map_err(store_err)?,
+                Ok(login) => users
+                    .get_user_by_login(login.as_str())
+                    .await
+                    .map_err(store_err)?,
                 Err(_) => None,
             };
             let found = match found {
@@ -152,7 +169,9 @@ impl TokenService {
                     Err(_) => None,
                 },
             };
-            found.ok_or_else(|| Error::NotFound(format!("user '{for_user}'")))?.id
+            found
+                .ok_or_else(|| Error::NotFound(format!("user '{for_user}'")))?
+                .id
         };
         let expires_at = (ttl_seconds > 0).then(|| self.deps.clock.now().plus_seconds(ttl_seconds));
         let secret = self.new_secret();
@@ -162,16 +181,25 @@ impl TokenService {
     }
 
     pub async fn list(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
-        self.deps.users.list_tokens(&actor.user.id).await.map_err(store_err)
+        self.deps
+            .users
+            .list_tokens(&actor.user.id)
+            .await
+            .map_err(store_err)
     }
 
     pub async fn revoke(&self, actor: &Actor, token_id: &str) -> Result<()> {
         let id = TokenId::parse("id", token_id)?;
         let now = self.deps.clock.now();
-        let hash = self.deps.users.revoke_token(&actor.user.id, &id, now).await.map_err(|err| match err {
-            StoreError::NotFound(_) => Error::NotFound(format!("active token '{token_id}'")),
-            other => store_err(other),
-        })?;
+        let hash = self
+            .deps
+            .users
+            .revoke_token(&actor.user.id, &id, now)
+            .await
+            .map_err(|err| match err {
+                StoreError::NotFound(_) => Error::NotFound(format!("active token '{token_id}'")),
+                other => store_err(other),
+            })?;
         self.cache.invalidate(vec![token_key(&hash)]).await;
         tracing::info!(token = %id, user = %actor.user.id, "token revoked");
         Ok(())
@@ -203,11 +231,18 @@ impl TokenService {
                 });
             }
         }
-        let found = self.deps.users.find_token(&hash).await.map_err(|err| match err {
-            StoreError::Unavailable(msg) => AuthError::Unavailable(msg),
-            other => AuthError::Unavailable(other.to_string()),
-        })?;
-        let Some((token, user)) = found else { return Err(rejected()) };
+        let found = self
+            .deps
+            .users
+            .find_token(&hash)
+            .await
+            .map_err(|err| match err {
+                StoreError::Unavailable(msg) => AuthError::Unavailable(msg),
+                other => AuthError::Unavailable(other.to_string()),
+            })?;
+        let Some((token, user)) = found else {
+            return Err(rejected());
+        };
         if !token.is_usable(now) {
             return Err(rejected());
         }
@@ -226,13 +261,19 @@ impl TokenService {
             expires_at: token.expires_at.map(|t| t.0),
         };
         self.cache.put(&key, &cached).await;
-        Ok(Actor { user, token_id: Some(token.id) })
+        Ok(Actor {
+            user,
+            token_id: Some(token.id),
+        })
     }
 }
 
 #[async_trait]
 impl Authenticator for TokenService {
-    async fn authenticate(&self, credentials: &Credentials) -> std::result::Result<Actor, AuthError> {
+    async fn authenticate(
+        &self,
+        credentials: &Credentials,
+    ) -> std::result::Result<Actor, AuthError> {
         match credentials {
             Credentials::Bearer(secret) => self.actor_for_secret(secret).await,
         }

@@ -88,8 +88,13 @@ impl WorkspaceService {
         description: &str,
     ) -> Result<(Workspace, Role)> {
         let now = self.deps.clock.now();
-        let workspace =
-            Workspace::new(WorkspaceId::new(self.deps.ids.new_id()), slug, name, description, now)?;
+        let workspace = Workspace::new(
+            WorkspaceId::new(self.deps.ids.new_id()),
+            slug,
+            name,
+            description,
+            now,
+        )?;
         let owner = Membership {
             workspace_id: workspace.id.clone(),
             user_id: actor.user.id.clone(),
@@ -104,7 +109,10 @@ impl WorkspaceService {
         // A negative entry may have been cached for this user, or for this slug by someone
         // who looked before it existed.
         self.cache
-            .invalidate(vec![role_key(&workspace.id, &actor.user.id), slug_key(workspace.slug.as_str())])
+            .invalidate(vec![
+                role_key(&workspace.id, &actor.user.id),
+                slug_key(workspace.slug.as_str()),
+            ])
             .await;
         tracing::info!(workspace = %workspace.id, slug = %workspace.slug, user = %actor.user.id, "workspace created");
         Ok((workspace, Role::Owner))
@@ -117,7 +125,12 @@ impl WorkspaceService {
                 return Ok(Some(ws));
             }
         }
-        let found = self.deps.workspaces.get_workspace(id).await.map_err(store_err)?;
+        let found = self
+            .deps
+            .workspaces
+            .get_workspace(id)
+            .await
+            .map_err(store_err)?;
         if let Some(ws) = &found {
             self.cache.put(&key, &CachedWorkspace::from(ws)).await;
         }
@@ -163,13 +176,19 @@ impl WorkspaceService {
             .get_role(workspace, &actor.user.id)
             .await
             .map_err(store_err)?;
-        self.cache.put(&key, &role.map(Role::as_str).unwrap_or("-")).await;
+        self.cache
+            .put(&key, &role.map(Role::as_str).unwrap_or("-"))
+            .await;
         Ok(role)
     }
 
     /// Resolves a workspace id the actor is a member of. Non-members get `NotFound`, so that
     /// a workspace's existence does not leak to people outside it.
-    pub async fn authorize(&self, actor: &Actor, workspace_id: &str) -> Result<(WorkspaceId, Role)> {
+    pub async fn authorize(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+    ) -> Result<(WorkspaceId, Role)> {
         let id = WorkspaceId::parse("workspace_id", workspace_id)?;
         match self.role_of(actor, &id).await? {
             Some(role) => Ok((id, role)),
@@ -223,7 +242,11 @@ impl WorkspaceService {
             .map_err(store_err)?
             .ok_or_else(|| not_found(workspace_id))?;
         if ws.apply(patch, self.deps.clock.now())? {
-            self.deps.workspaces.update_workspace(&ws).await.map_err(store_err)?;
+            self.deps
+                .workspaces
+                .update_workspace(&ws)
+                .await
+                .map_err(store_err)?;
             self.cache.invalidate(vec![workspace_key(&id)]).await;
         }
         Ok((ws, role))
@@ -231,19 +254,37 @@ impl WorkspaceService {
 
     /// Deletes a workspace and, in the same transaction, everything that belongs to it.
     /// Only owners may, and they must repeat the slug.
-    pub async fn delete(&self, actor: &Actor, workspace_id: &str, confirm_slug: &str) -> Result<()> {
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        confirm_slug: &str,
+    ) -> Result<()> {
         let (id, role) = self.authorize(actor, workspace_id).await?;
         if role != Role::Owner {
-            return Err(Error::PermissionDenied("only owners can delete a workspace".into()));
+            return Err(Error::PermissionDenied(
+                "only owners can delete a workspace".into(),
+            ));
         }
-        let ws = self.load(&id).await?.ok_or_else(|| not_found(workspace_id))?;
+        let ws = self
+            .load(&id)
+            .await?
+            .ok_or_else(|| not_found(workspace_id))?;
         if confirm_slug != ws.slug.as_str() {
             return Err(Error::invalid(
                 "confirm_slug",
-                format!("must repeat the workspace's slug '{}' to confirm the deletion", ws.slug),
+                format!(
+                    "must repeat the workspace's slug '{}' to confirm the deletion",
+                    ws.slug
+                ),
             ));
         }
-        let members = self.deps.workspaces.delete_workspace(&id).await.map_err(store_err)?;
+        let members = self
+            .deps
+            .workspaces
+            .delete_workspace(&id)
+            .await
+            .map_err(store_err)?;
         let mut keys: Vec<String> = members.iter().map(|u| role_key(&id, u)).collect();
         keys.push(workspace_key(&id));
         keys.push(slug_key(ws.slug.as_str()));
@@ -257,7 +298,10 @@ impl WorkspaceService {
             return Err(Error::invalid("user", "is required (a user id or login)"));
         }
         let users = &self.deps.users;
-        let by_login = users.get_user_by_login(reference).await.map_err(store_err)?;
+        let by_login = users
+            .get_user_by_login(reference)
+            .await
+            .map_err(store_err)?;
         let found = match by_login {
             Some(user) => Some(user),
             None => match UserId::parse("user", reference) {
@@ -278,10 +322,14 @@ impl WorkspaceService {
         let (id, actor_role) = self.authorize(actor, workspace_id).await?;
         let role = parse_role(role)?;
         if !actor_role.can_administer() {
-            return Err(Error::PermissionDenied("only owners and admins can add members".into()));
+            return Err(Error::PermissionDenied(
+                "only owners and admins can add members".into(),
+            ));
         }
         if role == Role::Owner && actor_role != Role::Owner {
-            return Err(Error::PermissionDenied("only owners can make someone an owner".into()));
+            return Err(Error::PermissionDenied(
+                "only owners can make someone an owner".into(),
+            ));
         }
         let user = self.find_user(user).await?;
         let membership = Membership {
@@ -290,12 +338,17 @@ impl WorkspaceService {
             role,
             created_at: self.deps.clock.now(),
         };
-        self.deps.workspaces.add_member(&membership).await.map_err(|err| match err {
-            orbit_ports::StoreError::AlreadyExists(_) => {
-                Error::AlreadyExists(format!("membership of '{}' in this workspace", user.login.as_str()))
-            }
-            other => store_err(other),
-        })?;
+        self.deps
+            .workspaces
+            .add_member(&membership)
+            .await
+            .map_err(|err| match err {
+                orbit_ports::StoreError::AlreadyExists(_) => Error::AlreadyExists(format!(
+                    "membership of '{}' in this workspace",
+                    user.login.as_str()
+                )),
+                other => store_err(other),
+            })?;
         self.cache.invalidate(vec![role_key(&id, &user.id)]).await;
         Ok(Member {
             membership,
@@ -311,7 +364,12 @@ impl WorkspaceService {
         page: &PageRequest,
     ) -> Result<Page<Member>> {
         let (id, _) = self.authorize(actor, workspace_id).await?;
-        let rows = self.deps.workspaces.list_members(&id, page).await.map_err(store_err)?;
+        let rows = self
+            .deps
+            .workspaces
+            .list_members(&id, page)
+            .await
+            .map_err(store_err)?;
         Ok(page_of(rows, page, |m| m.login.clone()))
     }
 
@@ -335,16 +393,24 @@ impl WorkspaceService {
         let (id, actor_role) = self.authorize(actor, workspace_id).await?;
         let role = parse_role(role)?;
         if !actor_role.can_administer() {
-            return Err(Error::PermissionDenied("only owners and admins can change roles".into()));
+            return Err(Error::PermissionDenied(
+                "only owners and admins can change roles".into(),
+            ));
         }
         let mut member = self.target(&id, user_id).await?;
         let touches_owner = role == Role::Owner || member.membership.role == Role::Owner;
         if touches_owner && actor_role != Role::Owner {
-            return Err(Error::PermissionDenied("only owners can grant or take away ownership".into()));
+            return Err(Error::PermissionDenied(
+                "only owners can grant or take away ownership".into(),
+            ));
         }
         if member.membership.role != role {
             let user = member.membership.user_id.clone();
-            self.deps.workspaces.set_member_role(&id, &user, role).await.map_err(store_err)?;
+            self.deps
+                .workspaces
+                .set_member_role(&id, &user, role)
+                .await
+                .map_err(store_err)?;
             self.cache.invalidate(vec![role_key(&id, &user)]).await;
             member.membership.role = role;
         }
@@ -353,20 +419,33 @@ impl WorkspaceService {
 
     /// Removes a member. Anyone may leave; removing someone else takes an owner or admin,
     /// and removing an owner takes an owner.
-    pub async fn remove_member(&self, actor: &Actor, workspace_id: &str, user_id: &str) -> Result<()> {
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
         let (id, actor_role) = self.authorize(actor, workspace_id).await?;
         let member = self.target(&id, user_id).await?;
         let leaving = member.membership.user_id == actor.user.id;
         if !leaving {
             if !actor_role.can_administer() {
-                return Err(Error::PermissionDenied("only owners and admins can remove members".into()));
+                return Err(Error::PermissionDenied(
+                    "only owners and admins can remove members".into(),
+                ));
             }
             if member.membership.role == Role::Owner && actor_role != Role::Owner {
-                return Err(Error::PermissionDenied("only owners can remove an owner".into()));
+                return Err(Error::PermissionDenied(
+                    "only owners can remove an owner".into(),
+                ));
             }
         }
         let user = member.membership.user_id;
-        self.deps.workspaces.remove_member(&id, &user).await.map_err(store_err)?;
+        self.deps
+            .workspaces
+            .remove_member(&id, &user)
+            .await
+            .map_err(store_err)?;
         self.cache.invalidate(vec![role_key(&id, &user)]).await;
         Ok(())
     }

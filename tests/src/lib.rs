@@ -1,1 +1,7 @@
-pub fn x(){}
+//! Shared contract suites: one per port, written once and run against every adapter
+//! (`tests/contract_*.rs`), so the in-memory, SQLite and PostgreSQL stores (and every
+//! cache) are held to exactly the same behaviour.
+
+pub mod cache_contract;
+pub mod postgres;
+pub mod store_contract;

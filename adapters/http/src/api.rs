@@ -5,11 +5,17 @@ use crate::AppState;
 use crate::connect::route;
 use crate::proto::v1 as pb;
 use axum::Router;
-use orbit_core::{Actor, ApiToken, Member, NewUser, PageRequest, Result, Role, Timestamp, User, Workspace, WorkspacePatch};
+use orbit_core::{
+    Actor, ApiToken, Member, NewUser, PageRequest, Result, Role, Timestamp, User, Workspace,
+    WorkspacePatch,
+};
 use orbit_services::WorkspaceRef;
 
 pub fn timestamp(t: Timestamp) -> pbjson_types::Timestamp {
-    pbjson_types::Timestamp { seconds: t.0.div_euclid(1000), nanos: (t.0.rem_euclid(1000) * 1_000_000) as i32 }
+    pbjson_types::Timestamp {
+        seconds: t.0.div_euclid(1000),
+        nanos: (t.0.rem_euclid(1000) * 1_000_000) as i32,
+    }
 }
 
 fn role_to_pb(role: Role) -> i32 {
@@ -79,12 +85,26 @@ fn token_to_pb(t: ApiToken) -> pb::ApiToken {
 
 // --- WorkspaceService ---
 
-async fn create_workspace(s: AppState, a: Actor, r: pb::CreateWorkspaceRequest) -> Result<pb::CreateWorkspaceResponse> {
-    let ws = s.services.workspaces.create(&a, &r.slug, &r.name, &r.description).await?;
-    Ok(pb::CreateWorkspaceResponse { workspace: Some(workspace_to_pb(ws)) })
+async fn create_workspace(
+    s: AppState,
+    a: Actor,
+    r: pb::CreateWorkspaceRequest,
+) -> Result<pb::CreateWorkspaceResponse> {
+    let ws = s
+        .services
+        .workspaces
+        .create(&a, &r.slug, &r.name, &r.description)
+        .await?;
+    Ok(pb::CreateWorkspaceResponse {
+        workspace: Some(workspace_to_pb(ws)),
+    })
 }
 
-async fn get_workspace(s: AppState, a: Actor, r: pb::GetWorkspaceRequest) -> Result<pb::GetWorkspaceResponse> {
+async fn get_workspace(
+    s: AppState,
+    a: Actor,
+    r: pb::GetWorkspaceRequest,
+) -> Result<pb::GetWorkspaceResponse> {
     use pb::get_workspace_request::Ref;
     let reference = match r.r#ref {
         Some(Ref::Id(id)) => WorkspaceRef::Id(id),
@@ -92,10 +112,16 @@ async fn get_workspace(s: AppState, a: Actor, r: pb::GetWorkspaceRequest) -> Res
         None => return Err(orbit_core::Error::invalid("id or slug", "is required")),
     };
     let ws = s.services.workspaces.get(&a, &reference).await?;
-    Ok(pb::GetWorkspaceResponse { workspace: Some(workspace_to_pb(ws)) })
+    Ok(pb::GetWorkspaceResponse {
+        workspace: Some(workspace_to_pb(ws)),
+    })
 }
 
-async fn list_workspaces(s: AppState, a: Actor, r: pb::ListWorkspacesRequest) -> Result<pb::ListWorkspacesResponse> {
+async fn list_workspaces(
+    s: AppState,
+    a: Actor,
+    r: pb::ListWorkspacesRequest,
+) -> Result<pb::ListWorkspacesResponse> {
     let page = PageRequest::parse(r.page_size, &r.page_token)?;
     let page = s.services.workspaces.list(&a, &page).await?;
     Ok(pb::ListWorkspacesResponse {
@@ -104,59 +130,123 @@ async fn list_workspaces(s: AppState, a: Actor, r: pb::ListWorkspacesRequest) ->
     })
 }
 
-async fn update_workspace(s: AppState, a: Actor, r: pb::UpdateWorkspaceRequest) -> Result<pb::UpdateWorkspaceResponse> {
-    let patch = WorkspacePatch { name: r.name, description: r.description };
+async fn update_workspace(
+    s: AppState,
+    a: Actor,
+    r: pb::UpdateWorkspaceRequest,
+) -> Result<pb::UpdateWorkspaceResponse> {
+    let patch = WorkspacePatch {
+        name: r.name,
+        description: r.description,
+    };
     let ws = s.services.workspaces.update(&a, &r.id, patch).await?;
-    Ok(pb::UpdateWorkspaceResponse { workspace: Some(workspace_to_pb(ws)) })
+    Ok(pb::UpdateWorkspaceResponse {
+        workspace: Some(workspace_to_pb(ws)),
+    })
 }
 
-async fn delete_workspace(s: AppState, a: Actor, r: pb::DeleteWorkspaceRequest) -> Result<pb::DeleteWorkspaceResponse> {
-    s.services.workspaces.delete(&a, &r.id, &r.confirm_slug).await?;
+async fn delete_workspace(
+    s: AppState,
+    a: Actor,
+    r: pb::DeleteWorkspaceRequest,
+) -> Result<pb::DeleteWorkspaceResponse> {
+    s.services
+        .workspaces
+        .delete(&a, &r.id, &r.confirm_slug)
+        .await?;
     Ok(pb::DeleteWorkspaceResponse {})
 }
 
-async fn add_member(s: AppState, a: Actor, r: pb::AddMemberRequest) -> Result<pb::AddMemberResponse> {
-    let m = s.services.workspaces.add_member(&a, &r.workspace_id, &r.user, role_from_pb(r.role)).await?;
-    Ok(pb::AddMemberResponse { member: Some(member_to_pb(m)) })
+async fn add_member(
+    s: AppState,
+    a: Actor,
+    r: pb::AddMemberRequest,
+) -> Result<pb::AddMemberResponse> {
+    let m = s
+        .services
+        .workspaces
+        .add_member(&a, &r.workspace_id, &r.user, role_from_pb(r.role))
+        .await?;
+    Ok(pb::AddMemberResponse {
+        member: Some(member_to_pb(m)),
+    })
 }
 
-async fn list_members(s: AppState, a: Actor, r: pb::ListMembersRequest) -> Result<pb::ListMembersResponse> {
+async fn list_members(
+    s: AppState,
+    a: Actor,
+    r: pb::ListMembersRequest,
+) -> Result<pb::ListMembersResponse> {
     let page = PageRequest::parse(r.page_size, &r.page_token)?;
-    let page = s.services.workspaces.list_members(&a, &r.workspace_id, &page).await?;
+    let page = s
+        .services
+        .workspaces
+        .list_members(&a, &r.workspace_id, &page)
+        .await?;
     Ok(pb::ListMembersResponse {
         members: page.items.into_iter().map(member_to_pb).collect(),
         next_page_token: page.next.unwrap_or_default(),
     })
 }
 
-async fn update_member_role(s: AppState, a: Actor, r: pb::UpdateMemberRoleRequest) -> Result<pb::UpdateMemberRoleResponse> {
+async fn update_member_role(
+    s: AppState,
+    a: Actor,
+    r: pb::UpdateMemberRoleRequest,
+) -> Result<pb::UpdateMemberRoleResponse> {
     let m = s
         .services
         .workspaces
         .update_member_role(&a, &r.workspace_id, &r.user_id, role_from_pb(r.role))
         .await?;
-    Ok(pb::UpdateMemberRoleResponse { member: Some(member_to_pb(m)) })
+    Ok(pb::UpdateMemberRoleResponse {
+        member: Some(member_to_pb(m)),
+    })
 }
 
-async fn remove_member(s: AppState, a: Actor, r: pb::RemoveMemberRequest) -> Result<pb::RemoveMemberResponse> {
-    s.services.workspaces.remove_member(&a, &r.workspace_id, &r.user_id).await?;
+async fn remove_member(
+    s: AppState,
+    a: Actor,
+    r: pb::RemoveMemberRequest,
+) -> Result<pb::RemoveMemberResponse> {
+    s.services
+        .workspaces
+        .remove_member(&a, &r.workspace_id, &r.user_id)
+        .await?;
     Ok(pb::RemoveMemberResponse {})
 }
 
 // --- UserService ---
 
-async fn create_user(s: AppState, a: Actor, r: pb::CreateUserRequest) -> Result<pb::CreateUserResponse> {
-    let input = NewUser { login: r.login, display_name: r.display_name, email: r.email, instance_admin: r.instance_admin };
+async fn create_user(
+    s: AppState,
+    a: Actor,
+    r: pb::CreateUserRequest,
+) -> Result<pb::CreateUserResponse> {
+    let input = NewUser {
+        login: r.login,
+        display_name: r.display_name,
+        email: r.email,
+        instance_admin: r.instance_admin,
+    };
     let user = s.services.users.create(&a, input).await?;
-    Ok(pb::CreateUserResponse { user: Some(user_to_pb(user)) })
+    Ok(pb::CreateUserResponse {
+        user: Some(user_to_pb(user)),
+    })
 }
 
 async fn get_user(s: AppState, a: Actor, r: pb::GetUserRequest) -> Result<pb::GetUserResponse> {
     let user = s.services.users.get(&a, &r.user).await?;
-    Ok(pb::GetUserResponse { user: Some(user_to_pb(user)) })
+    Ok(pb::GetUserResponse {
+        user: Some(user_to_pb(user)),
+    })
 }
 
-async fn list_users(s: AppState, a: Actor, r: pb::ListUsersRequest) -> Result<pb::ListUsersResponse> {
+async fn list_users(
+    s: AppState,
+    a: Actor,
+    r: pb::ListUsersRequest,
+) -> Result<pb::ListUsersResponse> {
     let page = PageRequest::parse(r.page_size, &r.page_token)?;
     let page = s.services.users.list(&a, &page).await?;
     Ok(pb::ListUsersResponse {
@@ -174,17 +264,42 @@ async fn who_am_i(_s: AppState, a: Actor, _r: pb::WhoAmIRequest) -> Result<pb::W
     })
 }
 
-async fn create_token(s: AppState, a: Actor, r: pb::CreateTokenRequest) -> Result<pb::CreateTokenResponse> {
-    let (token, secret) = s.services.tokens.create(&a, &r.name, r.ttl_seconds, &r.user).await?;
-    Ok(pb::CreateTokenResponse { token: Some(token_to_pb(token)), secret })
+async fn create_token(
+    s: AppState,
+    a: Actor,
+    r: pb::CreateTokenRequest,
+) -> Result<pb::CreateTokenResponse> {
+    let (token, secret) = s
+        .services
+        .tokens
+        .create(&a, &r.name, r.ttl_seconds, &r.user)
+        .await?;
+    Ok(pb::CreateTokenResponse {
+        token: Some(token_to_pb(token)),
+        secret,
+    })
 }
 
-async fn list_tokens(s: AppState, a: Actor, _r: pb::ListTokensRequest) -> Result<pb::ListTokensResponse> {
+async fn list_tokens(
+    s: AppState,
+    a: Actor,
+    _r: pb::ListTokensRequest,
+) -> Result<pb::ListTokensResponse> {
     let tokens = s.services.tokens.list(&a).await?;
-    Ok(pb::ListTokensResponse { tokens: tokens.into_iter().filter(|t| t.revoked_at.is_none()).map(token_to_pb).collect() })
+    Ok(pb::ListTokensResponse {
+        tokens: tokens
+            .into_iter()
+            .filter(|t| t.revoked_at.is_none())
+            .map(token_to_pb)
+            .collect(),
+    })
 }
 
-async fn revoke_token(s: AppState, a: Actor, r: pb::RevokeTokenRequest) -> Result<pb::RevokeTokenResponse> {
+async fn revoke_token(
+    s: AppState,
+    a: Actor,
+    r: pb::RevokeTokenRequest,
+) -> Result<pb::RevokeTokenResponse> {
     s.services.tokens.revoke(&a, &r.id).await?;
     Ok(pb::RevokeTokenResponse {})
 }
@@ -216,9 +331,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// The paths of every method declared in `proto/` (for tests that must cover them all).
 pub fn method_paths() -> Vec<String> {
     use prost::Message;
-    let fds = prost_types::FileDescriptorSet::decode(crate::proto::DESCRIPTOR_SET).unwrap_or_default();
+    let fds =
+        prost_types::FileDescriptorSet::decode(crate::proto::DESCRIPTOR_SET).unwrap_or_default();
     let mut paths = Vec::new();
-    for file in fds.file.iter().filter(|f| f.package().starts_with("orbit.")) {
+    for file in fds
+        .file
+        .iter()
+        .filter(|f| f.package().starts_with("orbit."))
+    {
         for svc in &file.service {
             for m in &svc.method {
                 paths.push(format!("/{}.{}/{}", file.package(), svc.name(), m.name()));

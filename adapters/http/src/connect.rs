@@ -35,10 +35,17 @@ impl Codec {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = raw
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match essence.as_str() {
             "application/json" => Ok(Codec::Json),
-            "application/proto" | "application/protobuf" | "application/x-protobuf" => Ok(Codec::Proto),
+            "application/proto" | "application/protobuf" | "application/x-protobuf" => {
+                Ok(Codec::Proto)
+            }
             _ => Err(ConnectError {
                 code: Code::Unimplemented,
                 message: format!(
@@ -76,13 +83,20 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor
             "missing credentials: send `Authorization: Bearer <token>` with an Orbit API token",
         ));
     };
-    state.auth.authenticate(&creds).await.map_err(|err| match err {
-        AuthError::Rejected(msg) => ConnectError::new(Code::Unauthenticated, msg),
-        AuthError::Unavailable(msg) => {
-            tracing::error!(error = %msg, "authentication backend unavailable");
-            ConnectError::new(Code::Unavailable, "cannot check credentials right now; try again shortly")
-        }
-    })
+    state
+        .auth
+        .authenticate(&creds)
+        .await
+        .map_err(|err| match err {
+            AuthError::Rejected(msg) => ConnectError::new(Code::Unauthenticated, msg),
+            AuthError::Unavailable(msg) => {
+                tracing::error!(error = %msg, "authentication backend unavailable");
+                ConnectError::new(
+                    Code::Unavailable,
+                    "cannot check credentials right now; try again shortly",
+                )
+            }
+        })
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ConnectError> {
@@ -93,7 +107,10 @@ async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ConnectErro
             Code::ResourceExhausted,
             format!("the request body is larger than the limit of {limit} bytes"),
         )),
-        Err(err) => Err(ConnectError::new(Code::InvalidArgument, format!("could not read the request body: {err}"))),
+        Err(err) => Err(ConnectError::new(
+            Code::InvalidArgument,
+            format!("could not read the request body: {err}"),
+        )),
     }
 }
 
@@ -103,37 +120,65 @@ where
 {
     match codec {
         Codec::Json => {
-            let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+            let body = if body.iter().all(u8::is_ascii_whitespace) {
+                b"{}".as_slice()
+            } else {
+                body
+            };
             serde_json::from_slice(body).map_err(|err| {
-                ConnectError::new(Code::InvalidArgument, format!("the request is not valid JSON for this method: {err}"))
+                ConnectError::new(
+                    Code::InvalidArgument,
+                    format!("the request is not valid JSON for this method: {err}"),
+                )
             })
         }
         Codec::Proto => Req::decode(body).map_err(|err| {
-            ConnectError::new(Code::InvalidArgument, format!("the request is not a valid protobuf message: {err}"))
+            ConnectError::new(
+                Code::InvalidArgument,
+                format!("the request is not a valid protobuf message: {err}"),
+            )
         }),
     }
 }
 
-fn encode<Resp: prost::Message + Serialize>(codec: Codec, resp: &Resp) -> Result<Vec<u8>, ConnectError> {
+fn encode<Resp: prost::Message + Serialize>(
+    codec: Codec,
+    resp: &Resp,
+) -> Result<Vec<u8>, ConnectError> {
     match codec {
-        Codec::Json => serde_json::to_vec(resp)
-            .map_err(|err| ConnectError::from(orbit_core::Error::Internal(format!("encoding a response: {err}")))),
+        Codec::Json => serde_json::to_vec(resp).map_err(|err| {
+            ConnectError::from(orbit_core::Error::Internal(format!(
+                "encoding a response: {err}"
+            )))
+        }),
         Codec::Proto => Ok(resp.encode_to_vec()),
     }
 }
 
 fn timeout(headers: &HeaderMap) -> Result<Option<Duration>, ConnectError> {
-    let Some(value) = headers.get("connect-timeout-ms") else { return Ok(None) };
+    let Some(value) = headers.get("connect-timeout-ms") else {
+        return Ok(None);
+    };
     let ms: u64 = value
         .to_str()
         .ok()
         .filter(|s| !s.is_empty() && s.len() <= 10)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ConnectError::new(Code::InvalidArgument, "Connect-Timeout-Ms must be a positive integer of at most 10 digits"))?;
+        .ok_or_else(|| {
+            ConnectError::new(
+                Code::InvalidArgument,
+                "Connect-Timeout-Ms must be a positive integer of at most 10 digits",
+            )
+        })?;
     Ok(Some(Duration::from_millis(ms)))
 }
 
-async fn unary<Req, Resp, F, Fut>(state: AppState, headers: HeaderMap, body: Body, handler: F) -> Result<Response, ConnectError>
+async fn unary<Req, Resp, F, Fut>(
+    state: AppState,
+    headers: HeaderMap,
+    body: Body,
+    handler: F,
+) -> Result<Response, ConnectError>
 where
     Req: prost::Message + Default + DeserializeOwned + Send + 'static,
     Resp: prost::Message + Serialize + Send + 'static,
@@ -143,7 +188,10 @@ where
     let codec = Codec::from_headers(&headers)?;
     if let Some(version) = headers.get("connect-protocol-version") {
         if version.as_bytes() != b"1" {
-            return Err(ConnectError::new(Code::InvalidArgument, "Connect-Protocol-Version must be 1"));
+            return Err(ConnectError::new(
+                Code::InvalidArgument,
+                "Connect-Protocol-Version must be 1",
+            ));
         }
     }
     let deadline = timeout(&headers)?;
@@ -154,9 +202,12 @@ where
     let request: Req = decode(codec, &body)?;
     let call = handler(state, actor, request);
     let response = match deadline {
-        Some(d) => tokio::time::timeout(d, call)
-            .await
-            .map_err(|_| ConnectError::new(Code::DeadlineExceeded, "the request did not finish within Connect-Timeout-Ms"))?,
+        Some(d) => tokio::time::timeout(d, call).await.map_err(|_| {
+            ConnectError::new(
+                Code::DeadlineExceeded,
+                "the request did not finish within Connect-Timeout-Ms",
+            )
+        })?,
         None => call.await,
     }
     .map_err(ConnectError::from)?;
@@ -165,7 +216,13 @@ where
 }
 
 /// Adds the route `/{service}/{method}` serving `handler` with the Connect protocol.
-pub fn route<Req, Resp, F, Fut>(router: Router<AppState>, state: &AppState, service: &str, method: &str, handler: F) -> Router<AppState>
+pub fn route<Req, Resp, F, Fut>(
+    router: Router<AppState>,
+    state: &AppState,
+    service: &str,
+    method: &str,
+    handler: F,
+) -> Router<AppState>
 where
     Req: prost::Message + Default + DeserializeOwned + Send + 'static,
     Resp: prost::Message + Serialize + Send + 'static,

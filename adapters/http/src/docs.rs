@@ -11,7 +11,14 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], OPENAPI_JSON).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_JSON,
+    )
+        .into_response()
 }
 
 fn esc(s: &str) -> String {
@@ -21,14 +28,25 @@ fn esc(s: &str) -> String {
 fn type_label(schema: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let name = r.trim_start_matches("#/components/schemas/");
-        return format!("<a href=\"#{0}\">{1}</a>", esc(name), esc(name.rsplit('.').next().unwrap_or(name)));
+        return format!(
+            "<a href=\"#{0}\">{1}</a>",
+            esc(name),
+            esc(name.rsplit('.').next().unwrap_or(name))
+        );
     }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array).and_then(|a| a.first()) {
+    if let Some(all) = schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
         return type_label(all);
     }
     let ty = schema.get("type").and_then(Value::as_str).unwrap_or("any");
     match ty {
-        "array" => format!("{}[]", type_label(schema.get("items").unwrap_or(&Value::Null))),
+        "array" => format!(
+            "{}[]",
+            type_label(schema.get("items").unwrap_or(&Value::Null))
+        ),
         _ => match schema.get("format").and_then(Value::as_str) {
             Some(f) => format!("{ty} ({f})"),
             None => ty.to_owned(),
@@ -78,13 +96,24 @@ fn render() -> String {
         html.push_str("</section>");
     }
     html.push_str("<section><h2>Types</h2>");
-    for (name, schema) in doc["components"]["schemas"].as_object().cloned().unwrap_or_default() {
-        html.push_str(&format!("<article class=\"type\" id=\"{0}\"><h3>{0}</h3>", esc(&name)));
+    for (name, schema) in doc["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    {
+        html.push_str(&format!(
+            "<article class=\"type\" id=\"{0}\"><h3>{0}</h3>",
+            esc(&name)
+        ));
         if let Some(d) = schema["description"].as_str() {
             html.push_str(&format!("<p>{}</p>", esc(d)));
         }
         if let Some(values) = schema["enum"].as_array() {
-            let list: Vec<String> = values.iter().filter_map(Value::as_str).map(|v| format!("<code>{}</code>", esc(v))).collect();
+            let list: Vec<String> = values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|v| format!("<code>{}</code>", esc(v)))
+                .collect();
             html.push_str(&format!("<p>One of: {}</p>", list.join(", ")));
         }
         if let Some(props) = schema["properties"].as_object() {

@@ -71,7 +71,9 @@ impl Code {
         match self {
             Code::Canceled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => StatusCode::BAD_REQUEST,
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
+                StatusCode::BAD_REQUEST
+            }
             Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
@@ -95,7 +97,11 @@ pub struct ConnectError {
 
 impl ConnectError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        ConnectError { code, message: message.into(), status: None }
+        ConnectError {
+            code,
+            message: message.into(),
+            status: None,
+        }
     }
 }
 
@@ -117,7 +123,9 @@ impl From<Error> for ConnectError {
             tracing::error!(reference, error = %detail, "internal error");
             return ConnectError::new(
                 code,
-                format!("Orbit hit an internal error; the server log has the details under reference {reference}"),
+                format!(
+                    "Orbit hit an internal error; the server log has the details under reference {reference}"
+                ),
             );
         }
         ConnectError::new(code, err.to_string())
@@ -127,16 +135,26 @@ impl From<Error> for ConnectError {
 fn rand_reference() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 
 impl IntoResponse for ConnectError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"code": self.code.as_str(), "message": self.message});
-        let mut resp = (self.status.unwrap_or(self.code.http_status()), body.to_string()).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut resp = (
+            self.status.unwrap_or(self.code.http_status()),
+            body.to_string(),
+        )
+            .into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         resp
     }
 }

@@ -36,7 +36,10 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: 4 * 1024 * 1024, secure_cookies: false }
+        HttpConfig {
+            max_body_bytes: 4 * 1024 * 1024,
+            secure_cookies: false,
+        }
     }
 }
 
@@ -71,7 +74,11 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {err}\n")).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {err}\n"),
+            )
+                .into_response()
         }
     }
 }
@@ -90,7 +97,14 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
         stats.errors.load(Ordering::Relaxed),
     );
     let body = state.metrics.render(&extra);
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -99,7 +113,8 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .map(String::as_str)
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    error::ConnectError::from(orbit_core::Error::Internal(format!("panic: {detail}"))).into_response()
+    error::ConnectError::from(orbit_core::Error::Internal(format!("panic: {detail}")))
+        .into_response()
 }
 
 /// The whole HTTP surface.
@@ -112,15 +127,38 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
-                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                ),
         )
         .with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
-    error::ConnectError::new(error::Code::NotFound, format!("no such route: {}", uri.path())).into_response()
+    error::ConnectError::new(
+        error::Code::NotFound,
+        format!("no such route: {}", uri.path()),
+    )
+    .into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let mut err = error::ConnectError::new(
+        error::Code::Unimplemented,
+        format!(
+            "{method} is not allowed on {}; Connect methods take POST",
+            uri.path()
+        ),
+    );
+    err.status = Some(StatusCode::METHOD_NOT_ALLOWED);
+    err.into_response()
 }

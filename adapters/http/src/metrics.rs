@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 pub struct RpcMetrics {
     path: String,
@@ -33,7 +35,8 @@ impl RpcMetrics {
             self.buckets[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 }
 
@@ -65,11 +68,21 @@ impl Metrics {
         out.push_str("# HELP orbit_rpc_requests_total Connect RPCs handled, by method and code.\n");
         out.push_str("# TYPE orbit_rpc_requests_total counter\n");
         for m in &rpcs {
-            let _ = writeln!(out, "orbit_rpc_requests_total{{method=\"{}\",code=\"ok\"}} {}", m.path, m.ok.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "orbit_rpc_requests_total{{method=\"{}\",code=\"ok\"}} {}",
+                m.path,
+                m.ok.load(Ordering::Relaxed)
+            );
             for (i, code) in Code::ALL.iter().enumerate() {
                 let n = m.errors[i].load(Ordering::Relaxed);
                 if n > 0 {
-                    let _ = writeln!(out, "orbit_rpc_requests_total{{method=\"{}\",code=\"{}\"}} {n}", m.path, code.as_str());
+                    let _ = writeln!(
+                        out,
+                        "orbit_rpc_requests_total{{method=\"{}\",code=\"{}\"}} {n}",
+                        m.path,
+                        code.as_str()
+                    );
                 }
             }
         }
@@ -79,13 +92,29 @@ impl Metrics {
             let mut cumulative = 0;
             for (i, le) in BUCKETS.iter().enumerate() {
                 cumulative += m.buckets[i].load(Ordering::Relaxed);
-                let _ = writeln!(out, "orbit_rpc_duration_seconds_bucket{{method=\"{}\",le=\"{le}\"}} {cumulative}", m.path);
+                let _ = writeln!(
+                    out,
+                    "orbit_rpc_duration_seconds_bucket{{method=\"{}\",le=\"{le}\"}} {cumulative}",
+                    m.path
+                );
             }
             let count = m.count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "orbit_rpc_duration_seconds_bucket{{method=\"{}\",le=\"+Inf\"}} {count}", m.path);
+            let _ = writeln!(
+                out,
+                "orbit_rpc_duration_seconds_bucket{{method=\"{}\",le=\"+Inf\"}} {count}",
+                m.path
+            );
             let sum = m.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "orbit_rpc_duration_seconds_sum{{method=\"{}\"}} {sum}", m.path);
-            let _ = writeln!(out, "orbit_rpc_duration_seconds_count{{method=\"{}\"}} {count}", m.path);
+            let _ = writeln!(
+                out,
+                "orbit_rpc_duration_seconds_sum{{method=\"{}\"}} {sum}",
+                m.path
+            );
+            let _ = writeln!(
+                out,
+                "orbit_rpc_duration_seconds_count{{method=\"{}\"}} {count}",
+                m.path
+            );
         }
         out.push_str(extra);
         out

@@ -28,7 +28,10 @@ impl Templates {
             ("base.html", include_str!("../templates/base.html")),
             ("login.html", include_str!("../templates/login.html")),
             ("home.html", include_str!("../templates/home.html")),
-            ("workspace.html", include_str!("../templates/workspace.html")),
+            (
+                "workspace.html",
+                include_str!("../templates/workspace.html"),
+            ),
             ("members.html", include_str!("../templates/members.html")),
             ("tokens.html", include_str!("../templates/tokens.html")),
             ("message.html", include_str!("../templates/message.html")),
@@ -87,7 +90,9 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 fn status_of(err: &Error) -> StatusCode {
-    crate::error::ConnectError::from(err.clone()).code.http_status()
+    crate::error::ConnectError::from(err.clone())
+        .code
+        .http_status()
 }
 
 fn message_of(err: &Error) -> String {
@@ -143,7 +148,9 @@ impl Session {
 
 async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
     let to_login = || Redirect::to("/ui/login").into_response();
-    let Some(token) = session_token(headers) else { return Err(to_login()) };
+    let Some(token) = session_token(headers) else {
+        return Err(to_login());
+    };
     let actor = match state.auth.authenticate(&Credentials::Bearer(token)).await {
         Ok(actor) => actor,
         Err(AuthError::Rejected(_)) => return Err(to_login()),
@@ -182,15 +189,27 @@ fn error_page(state: &AppState, session: Option<&Session>, err: &Error) -> Respo
 
 /// Refuses state-changing requests sent by another origin.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    origin == "null" && host.is_empty() || origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin == "null" && host.is_empty()
+        || origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host)
 }
 
 macro_rules! guard_origin {
     ($headers:expr) => {
         if !same_origin(&$headers) {
-            return (StatusCode::FORBIDDEN, "cross-origin form submissions are refused").into_response();
+            return (
+                StatusCode::FORBIDDEN,
+                "cross-origin form submissions are refused",
+            )
+                .into_response();
         }
     };
 }
@@ -205,9 +224,15 @@ macro_rules! signed_in {
 }
 
 fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let raw = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
-    HeaderValue::from_str(&raw).unwrap_or_else(|_| HeaderValue::from_static("orbit_session=; Path=/; Max-Age=0"))
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let raw =
+        format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&raw)
+        .unwrap_or_else(|_| HeaderValue::from_static("orbit_session=; Path=/; Max-Age=0"))
 }
 
 async fn root() -> Redirect {
@@ -223,22 +248,37 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     guard_origin!(headers);
     let token = form.token.trim().to_owned();
-    match state.auth.authenticate(&Credentials::Bearer(token.clone())).await {
+    match state
+        .auth
+        .authenticate(&Credentials::Bearer(token.clone()))
+        .await
+    {
         Ok(actor) => {
             tracing::info!(user = %actor.user.id, "signed in to the web UI");
             let mut resp = Redirect::to("/ui").into_response();
-            resp.headers_mut().insert(header::SET_COOKIE, cookie(&state, &token, 30 * 24 * 3600));
+            resp.headers_mut()
+                .insert(header::SET_COOKIE, cookie(&state, &token, 30 * 24 * 3600));
             resp
         }
         Err(err) => {
             let message = match err {
                 AuthError::Rejected(_) => "That token is unknown, revoked or expired.".to_string(),
-                AuthError::Unavailable(_) => "Orbit cannot check tokens right now. Try again shortly.".to_string(),
+                AuthError::Unavailable(_) => {
+                    "Orbit cannot check tokens right now. Try again shortly.".to_string()
+                }
             };
-            state.web.render(StatusCode::UNAUTHORIZED, "login.html", context! { error => message })
+            state.web.render(
+                StatusCode::UNAUTHORIZED,
+                "login.html",
+                context! { error => message },
+            )
         }
     }
 }
@@ -246,7 +286,8 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     guard_origin!(headers);
     let mut resp = Redirect::to("/ui/login").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie(&state, "", 0));
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, cookie(&state, "", 0));
     resp
 }
 
@@ -266,7 +307,11 @@ struct CreateForm {
     description: String,
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NoticeQuery>) -> Response {
+async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let s = signed_in!(state, headers);
     state.web.render(
         StatusCode::OK,
@@ -275,7 +320,11 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     )
 }
 
-async fn create_workspace(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CreateForm>) -> Response {
+async fn create_workspace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CreateForm>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     match state.services.workspaces.create(&s.actor, &form.slug, &form.name, &form.description).await {
@@ -304,7 +353,12 @@ async fn switch(Query(q): Query<SwitchQuery>) -> Redirect {
 
 /// Loads the workspace of the URL for a signed-in page; non-members get the not-found page.
 async fn current(state: &AppState, s: &Session, slug: &str) -> Result<WsView, Response> {
-    match state.services.workspaces.get(&s.actor, &WorkspaceRef::Slug(slug.to_owned())).await {
+    match state
+        .services
+        .workspaces
+        .get(&s.actor, &WorkspaceRef::Slug(slug.to_owned()))
+        .await
+    {
         Ok((w, role)) => Ok(WsView {
             id: w.id.to_string(),
             slug: w.slug.to_string(),
@@ -316,7 +370,14 @@ async fn current(state: &AppState, s: &Session, slug: &str) -> Result<WsView, Re
     }
 }
 
-fn render_workspace(state: &AppState, s: &Session, ws: WsView, status: StatusCode, notice: Option<String>, error: Option<String>) -> Response {
+fn render_workspace(
+    state: &AppState,
+    s: &Session,
+    ws: WsView,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
     let role = Role::parse(ws.role);
     state.web.render(
         status,
@@ -330,7 +391,12 @@ fn render_workspace(state: &AppState, s: &Session, ws: WsView, status: StatusCod
     )
 }
 
-async fn workspace(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, Query(q): Query<NoticeQuery>) -> Response {
+async fn workspace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let s = signed_in!(state, headers);
     match current(&state, &s, &slug).await {
         Ok(ws) => render_workspace(&state, &s, ws, StatusCode::OK, q.notice, None),
@@ -345,17 +411,37 @@ struct SettingsForm {
     description: String,
 }
 
-async fn save_settings(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, Form(form): Form<SettingsForm>) -> Response {
+async fn save_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     let ws = match current(&state, &s, &slug).await {
         Ok(ws) => ws,
         Err(resp) => return resp,
     };
-    let patch = WorkspacePatch { name: Some(form.name), description: Some(form.description) };
-    match state.services.workspaces.update(&s.actor, &ws.id, patch).await {
+    let patch = WorkspacePatch {
+        name: Some(form.name),
+        description: Some(form.description),
+    };
+    match state
+        .services
+        .workspaces
+        .update(&s.actor, &ws.id, patch)
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/ui/w/{slug}?notice=Settings+saved")).into_response(),
-        Err(err) => render_workspace(&state, &s, ws, status_of(&err), None, Some(message_of(&err))),
+        Err(err) => render_workspace(
+            &state,
+            &s,
+            ws,
+            status_of(&err),
+            None,
+            Some(message_of(&err)),
+        ),
     }
 }
 
@@ -365,16 +451,33 @@ struct DeleteForm {
     confirm_slug: String,
 }
 
-async fn delete_workspace(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, Form(form): Form<DeleteForm>) -> Response {
+async fn delete_workspace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     let ws = match current(&state, &s, &slug).await {
         Ok(ws) => ws,
         Err(resp) => return resp,
     };
-    match state.services.workspaces.delete(&s.actor, &ws.id, form.confirm_slug.trim()).await {
+    match state
+        .services
+        .workspaces
+        .delete(&s.actor, &ws.id, form.confirm_slug.trim())
+        .await
+    {
         Ok(()) => Redirect::to(&format!("/ui?notice=Workspace+{slug}+deleted")).into_response(),
-        Err(err) => render_workspace(&state, &s, ws, status_of(&err), None, Some(message_of(&err))),
+        Err(err) => render_workspace(
+            &state,
+            &s,
+            ws,
+            status_of(&err),
+            None,
+            Some(message_of(&err)),
+        ),
     }
 }
 
@@ -386,12 +489,25 @@ struct MemberView {
     role: &'static str,
 }
 
-async fn render_members(state: &AppState, s: &Session, ws: WsView, after: Option<String>, status: StatusCode, notice: Option<String>, error: Option<String>) -> Response {
+async fn render_members(
+    state: &AppState,
+    s: &Session,
+    ws: WsView,
+    after: Option<String>,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
     let page = match PageRequest::parse(200, after.as_deref().unwrap_or("")) {
         Ok(p) => p,
         Err(err) => return error_page(state, Some(s), &err),
     };
-    let page = match state.services.workspaces.list_members(&s.actor, &ws.id, &page).await {
+    let page = match state
+        .services
+        .workspaces
+        .list_members(&s.actor, &ws.id, &page)
+        .await
+    {
         Ok(p) => p,
         Err(err) => return error_page(state, Some(s), &err),
     };
@@ -417,7 +533,12 @@ async fn render_members(state: &AppState, s: &Session, ws: WsView, after: Option
     )
 }
 
-async fn members(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, Query(q): Query<NoticeQuery>) -> Response {
+async fn members(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let s = signed_in!(state, headers);
     match current(&state, &s, &slug).await {
         Ok(ws) => render_members(&state, &s, ws, q.after, StatusCode::OK, q.notice, None).await,
@@ -433,14 +554,37 @@ struct AddMemberForm {
     role: String,
 }
 
-async fn member_result(state: &AppState, s: &Session, slug: &str, ws: WsView, result: orbit_core::Result<()>, notice: &str) -> Response {
+async fn member_result(
+    state: &AppState,
+    s: &Session,
+    slug: &str,
+    ws: WsView,
+    result: orbit_core::Result<()>,
+    notice: &str,
+) -> Response {
     match result {
         Ok(()) => Redirect::to(&format!("/ui/w/{slug}/members?notice={notice}")).into_response(),
-        Err(err) => render_members(state, s, ws, None, status_of(&err), None, Some(message_of(&err))).await,
+        Err(err) => {
+            render_members(
+                state,
+                s,
+                ws,
+                None,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+            )
+            .await
+        }
     }
 }
 
-async fn add_member(State(state): State<AppState>, headers: HeaderMap, Path(slug): Path<String>, Form(form): Form<AddMemberForm>) -> Response {
+async fn add_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<AddMemberForm>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     let ws = match current(&state, &s, &slug).await {
@@ -462,7 +606,12 @@ struct RoleForm {
     role: String,
 }
 
-async fn change_role(State(state): State<AppState>, headers: HeaderMap, Path((slug, user_id)): Path<(String, String)>, Form(form): Form<RoleForm>) -> Response {
+async fn change_role(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, user_id)): Path<(String, String)>,
+    Form(form): Form<RoleForm>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     let ws = match current(&state, &s, &slug).await {
@@ -478,14 +627,22 @@ async fn change_role(State(state): State<AppState>, headers: HeaderMap, Path((sl
     member_result(&state, &s, &slug, ws, result, "Role+changed").await
 }
 
-async fn remove_member(State(state): State<AppState>, headers: HeaderMap, Path((slug, user_id)): Path<(String, String)>) -> Response {
+async fn remove_member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, user_id)): Path<(String, String)>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     let ws = match current(&state, &s, &slug).await {
         Ok(ws) => ws,
         Err(resp) => return resp,
     };
-    let result = state.services.workspaces.remove_member(&s.actor, &ws.id, &user_id).await;
+    let result = state
+        .services
+        .workspaces
+        .remove_member(&s.actor, &ws.id, &user_id)
+        .await;
     member_result(&state, &s, &slug, ws, result, "Member+removed").await
 }
 
@@ -499,7 +656,14 @@ struct TokenView {
     last_used: Option<String>,
 }
 
-async fn render_tokens(state: &AppState, s: &Session, status: StatusCode, notice: Option<String>, error: Option<String>, created: Option<(String, String)>) -> Response {
+async fn render_tokens(
+    state: &AppState,
+    s: &Session,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    created: Option<(String, String)>,
+) -> Response {
     let tokens = match state.services.tokens.list(&s.actor).await {
         Ok(t) => t,
         Err(err) => return error_page(state, Some(s), &err),
@@ -524,7 +688,11 @@ async fn render_tokens(state: &AppState, s: &Session, status: StatusCode, notice
     )
 }
 
-async fn tokens(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NoticeQuery>) -> Response {
+async fn tokens(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
     let s = signed_in!(state, headers);
     render_tokens(&state, &s, StatusCode::OK, q.notice, None, None).await
 }
@@ -537,28 +705,77 @@ struct TokenForm {
     ttl_days: i64,
 }
 
-async fn create_token(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
+async fn create_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     let ttl = form.ttl_days.saturating_mul(86_400);
-    match state.services.tokens.create(&s.actor, &form.name, ttl, "").await {
-        Ok((token, secret)) => render_tokens(&state, &s, StatusCode::OK, None, None, Some((token.name, secret))).await,
-        Err(err) => render_tokens(&state, &s, status_of(&err), None, Some(message_of(&err)), None).await,
+    match state
+        .services
+        .tokens
+        .create(&s.actor, &form.name, ttl, "")
+        .await
+    {
+        Ok((token, secret)) => {
+            render_tokens(
+                &state,
+                &s,
+                StatusCode::OK,
+                None,
+                None,
+                Some((token.name, secret)),
+            )
+            .await
+        }
+        Err(err) => {
+            render_tokens(
+                &state,
+                &s,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+                None,
+            )
+            .await
+        }
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn revoke_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
     match state.services.tokens.revoke(&s.actor, &id).await {
         Ok(()) => Redirect::to("/ui/tokens?notice=Token+revoked").into_response(),
-        Err(err) => render_tokens(&state, &s, status_of(&err), None, Some(message_of(&err)), None).await,
+        Err(err) => {
+            render_tokens(
+                &state,
+                &s,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+                None,
+            )
+            .await
+        }
     }
 }
 
 async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/css")), (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))],
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
         include_str!("../static/app.css"),
     )
         .into_response()

@@ -31,7 +31,9 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -58,17 +60,26 @@ fn member_view(state: &State, m: &Membership) -> Option<Member> {
 
 #[async_trait]
 impl WorkspaceStore for MemoryStore {
-    async fn create_workspace(&self, workspace: &Workspace, owner: &Membership) -> Result<(), StoreError> {
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        owner: &Membership,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock();
         if s.workspaces.values().any(|w| w.slug == workspace.slug) {
-            return Err(StoreError::AlreadyExists(format!("workspace slug '{}'", workspace.slug)));
+            return Err(StoreError::AlreadyExists(format!(
+                "workspace slug '{}'",
+                workspace.slug
+            )));
         }
         if !s.users.contains_key(&owner.user_id) {
             return Err(StoreError::NotFound(format!("user '{}'", owner.user_id)));
         }
         s.workspaces.insert(workspace.id.clone(), workspace.clone());
-        s.memberships
-            .insert((owner.workspace_id.clone(), owner.user_id.clone()), owner.clone());
+        s.memberships.insert(
+            (owner.workspace_id.clone(), owner.user_id.clone()),
+            owner.clone(),
+        );
         Ok(())
     }
 
@@ -77,7 +88,12 @@ impl WorkspaceStore for MemoryStore {
     }
 
     async fn get_workspace_by_slug(&self, slug: &Slug) -> Result<Option<Workspace>, StoreError> {
-        Ok(self.lock().workspaces.values().find(|w| &w.slug == slug).cloned())
+        Ok(self
+            .lock()
+            .workspaces
+            .values()
+            .find(|w| &w.slug == slug)
+            .cloned())
     }
 
     async fn list_workspaces_for_user(
@@ -90,7 +106,11 @@ impl WorkspaceStore for MemoryStore {
             .memberships
             .values()
             .filter(|m| &m.user_id == user)
-            .filter_map(|m| s.workspaces.get(&m.workspace_id).map(|w| (w.clone(), m.role)))
+            .filter_map(|m| {
+                s.workspaces
+                    .get(&m.workspace_id)
+                    .map(|w| (w.clone(), m.role))
+            })
             .filter(|(w, _)| after(w.slug.as_str(), page))
             .collect();
         rows.sort_by(|a, b| a.0.slug.cmp(&b.0.slug));
@@ -101,7 +121,10 @@ impl WorkspaceStore for MemoryStore {
     async fn update_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
         let mut s = self.lock();
         let Some(existing) = s.workspaces.get_mut(&workspace.id) else {
-            return Err(StoreError::NotFound(format!("workspace '{}'", workspace.id)));
+            return Err(StoreError::NotFound(format!(
+                "workspace '{}'",
+                workspace.id
+            )));
         };
         existing.name = workspace.name.clone();
         existing.description = workspace.description.clone();
@@ -126,7 +149,11 @@ impl WorkspaceStore for MemoryStore {
         Ok(removed)
     }
 
-    async fn get_role(&self, workspace: &WorkspaceId, user: &UserId) -> Result<Option<Role>, StoreError> {
+    async fn get_role(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<Role>, StoreError> {
         Ok(self
             .lock()
             .memberships
@@ -137,27 +164,44 @@ impl WorkspaceStore for MemoryStore {
     async fn add_member(&self, membership: &Membership) -> Result<(), StoreError> {
         let mut s = self.lock();
         if !s.workspaces.contains_key(&membership.workspace_id) {
-            return Err(StoreError::NotFound(format!("workspace '{}'", membership.workspace_id)));
+            return Err(StoreError::NotFound(format!(
+                "workspace '{}'",
+                membership.workspace_id
+            )));
         }
         if !s.users.contains_key(&membership.user_id) {
-            return Err(StoreError::NotFound(format!("user '{}'", membership.user_id)));
+            return Err(StoreError::NotFound(format!(
+                "user '{}'",
+                membership.user_id
+            )));
         }
         let key = (membership.workspace_id.clone(), membership.user_id.clone());
         if s.memberships.contains_key(&key) {
-            return Err(StoreError::AlreadyExists(format!("membership of '{}'", membership.user_id)));
+            return Err(StoreError::AlreadyExists(format!(
+                "membership of '{}'",
+                membership.user_id
+            )));
         }
         s.memberships.insert(key, membership.clone());
         Ok(())
     }
 
-    async fn get_member(&self, workspace: &WorkspaceId, user: &UserId) -> Result<Option<Member>, StoreError> {
+    async fn get_member(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Option<Member>, StoreError> {
         let s = self.lock();
         Ok(s.memberships
             .get(&(workspace.clone(), user.clone()))
             .and_then(|m| member_view(&s, m)))
     }
 
-    async fn list_members(&self, workspace: &WorkspaceId, page: &PageRequest) -> Result<Vec<Member>, StoreError> {
+    async fn list_members(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageRequest,
+    ) -> Result<Vec<Member>, StoreError> {
         let s = self.lock();
         let mut rows: Vec<Member> = s
             .memberships
@@ -171,7 +215,12 @@ impl WorkspaceStore for MemoryStore {
         Ok(rows)
     }
 
-    async fn set_member_role(&self, workspace: &WorkspaceId, user: &UserId, role: Role) -> Result<(), StoreError> {
+    async fn set_member_role(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        role: Role,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let owner_count = owners(&s, workspace);
         let Some(m) = s.memberships.get_mut(&(workspace.clone(), user.clone())) else {
@@ -184,7 +233,11 @@ impl WorkspaceStore for MemoryStore {
         Ok(())
     }
 
-    async fn remove_member(&self, workspace: &WorkspaceId, user: &UserId) -> Result<(), StoreError> {
+    async fn remove_member(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let key = (workspace.clone(), user.clone());
         let Some(m) = s.memberships.get(&key) else {
@@ -207,7 +260,10 @@ impl UserStore for MemoryStore {
     async fn create_user(&self, user: &User) -> Result<(), StoreError> {
         let mut s = self.lock();
         if s.users.values().any(|u| u.login == user.login) {
-            return Err(StoreError::AlreadyExists(format!("user login '{}'", user.login.as_str())));
+            return Err(StoreError::AlreadyExists(format!(
+                "user login '{}'",
+                user.login.as_str()
+            )));
         }
         s.users.insert(user.id.clone(), user.clone());
         Ok(())
@@ -218,7 +274,12 @@ impl UserStore for MemoryStore {
     }
 
     async fn get_user_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
-        Ok(self.lock().users.values().find(|u| u.login.as_str() == login).cloned())
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .find(|u| u.login.as_str() == login)
+            .cloned())
     }
 
     async fn list_users(&self, page: &PageRequest) -> Result<Vec<User>, StoreError> {
@@ -246,7 +307,8 @@ impl UserStore for MemoryStore {
         if !s.users.contains_key(&token.user_id) {
             return Err(StoreError::NotFound(format!("user '{}'", token.user_id)));
         }
-        s.tokens.insert(token.id.clone(), (token.clone(), hash.clone()));
+        s.tokens
+            .insert(token.id.clone(), (token.clone(), hash.clone()));
         Ok(())
     }
 
@@ -270,7 +332,12 @@ impl UserStore for MemoryStore {
         Ok(rows)
     }
 
-    async fn revoke_token(&self, user: &UserId, token: &TokenId, at: Timestamp) -> Result<TokenHash, StoreError> {
+    async fn revoke_token(
+        &self,
+        user: &UserId,
+        token: &TokenId,
+        at: Timestamp,
+    ) -> Result<TokenHash, StoreError> {
         let mut s = self.lock();
         match s.tokens.get_mut(token) {
             Some((t, hash)) if &t.user_id == user && t.revoked_at.is_none() => {

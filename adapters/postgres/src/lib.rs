@@ -26,7 +26,10 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PostgresStore { read: pool.clone(), write: pool })
+        Ok(PostgresStore {
+            read: pool.clone(),
+            write: pool,
+        })
     }
 
     /// Applies pending migrations (holding PostgreSQL's migration lock, so several

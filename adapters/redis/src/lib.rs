@@ -7,14 +7,23 @@ use async_trait::async_trait;
 use orbit_ports::{Cache, CacheError};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub struct RedisCache {
     conn: Arc<RwLock<Option<ConnectionManager>>>,
     prefix: String,
     timeout: Duration,
+    /// A circuit breaker: after a failure, operations fail at once until this instant
+    /// (milliseconds since `epoch`), so an outage costs requests one timeout per second,
+    /// not one per operation.
+    open_until: AtomicU64,
+    epoch: Instant,
 }
+
+/// How long the breaker stays open after a failure.
+const BREAK_FOR: Duration = Duration::from_secs(1);
 
 fn config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
@@ -30,12 +39,18 @@ impl RedisCache {
     /// error; an unreachable Redis is not: the connection is retried in the background
     /// every `retry` until it succeeds, and every operation before then is a miss.
     pub fn connect(url: &str, prefix: &str, retry: Duration) -> Result<Self, CacheError> {
-        let client = redis::Client::open(url).map_err(|e| CacheError(format!("invalid Redis URL: {e}")))?;
+        let client =
+            redis::Client::open(url).map_err(|e| CacheError(format!("invalid Redis URL: {e}")))?;
         let conn: Arc<RwLock<Option<ConnectionManager>>> = Arc::default();
         let slot = conn.clone();
         tokio::spawn(async move {
             loop {
-                match tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new_with_config(client.clone(), config())).await {
+                match tokio::time::timeout(
+                    Duration::from_secs(5),
+                    ConnectionManager::new_with_config(client.clone(), config()),
+                )
+                .await
+                {
                     Ok(Ok(manager)) => {
                         if let Ok(mut guard) = slot.write() {
                             *guard = Some(manager);
@@ -43,13 +58,23 @@ impl RedisCache {
                         tracing::info!("connected to Redis");
                         return;
                     }
-                    Ok(Err(err)) => tracing::warn!(error = %err, "cannot connect to Redis yet; serving from the database"),
-                    Err(_) => tracing::warn!("timed out connecting to Redis; serving from the database"),
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %err, "cannot connect to Redis yet; serving from the database")
+                    }
+                    Err(_) => {
+                        tracing::warn!("timed out connecting to Redis; serving from the database")
+                    }
                 }
                 tokio::time::sleep(retry).await;
             }
         });
-        Ok(RedisCache { conn, prefix: prefix.to_owned(), timeout: Duration::from_millis(500) })
+        Ok(RedisCache {
+            conn,
+            prefix: prefix.to_owned(),
+            timeout: Duration::from_millis(500),
+            open_until: AtomicU64::new(0),
+            epoch: Instant::now(),
+        })
     }
 
     /// Whether the first connection has been made.
@@ -69,12 +94,29 @@ impl RedisCache {
         format!("{}{}", self.prefix, key)
     }
 
-    async fn run<T>(&self, fut: impl std::future::Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(CacheError(e.to_string())),
-            Err(_) => Err(CacheError("Redis did not answer in time".into())),
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    async fn run<T>(
+        &self,
+        fut: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, CacheError> {
+        if self.now_ms() < self.open_until.load(Ordering::Relaxed) {
+            return Err(CacheError(
+                "Redis failed moments ago; skipping it for a second".into(),
+            ));
         }
+        let result = match tokio::time::timeout(self.timeout, fut).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => CacheError(e.to_string()),
+            Err(_) => CacheError("Redis did not answer in time".into()),
+        };
+        self.open_until.store(
+            self.now_ms() + BREAK_FOR.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+        Err(result)
     }
 }
 
@@ -83,14 +125,16 @@ impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let mut conn = self.handle()?;
         let key = self.key(key);
-        self.run(async move { conn.get::<_, Option<Vec<u8>>>(key).await }).await
+        self.run(async move { conn.get::<_, Option<Vec<u8>>>(key).await })
+            .await
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let mut conn = self.handle()?;
         let key = self.key(key);
         let millis = ttl.as_millis().max(1) as u64;
-        self.run(async move { conn.pset_ex::<_, _, ()>(key, value, millis).await }).await
+        self.run(async move { conn.pset_ex::<_, _, ()>(key, value, millis).await })
+            .await
     }
 
     async fn delete(&self, keys: &[String]) -> Result<(), CacheError> {

@@ -44,14 +44,18 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database {url}: {e}")))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open SQLite database {url}: {e}"))
+            })?;
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get().clamp(2, 8) * 2);
         let read = SqlitePoolOptions::new()
             .max_connections(readers as u32)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.read_only(true))
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database {url}: {e}")))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open SQLite database {url}: {e}"))
+            })?;
         Ok(SqliteStore { read, write })
     }
 

@@ -24,7 +24,8 @@ impl FileConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+        toml::from_str(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display()))
     }
 }
 
@@ -68,9 +69,15 @@ impl Config {
 pub fn parse_database(url: Option<&str>, data_dir: &Path) -> Result<Database> {
     match url.map(str::trim).filter(|u| !u.is_empty()) {
         None => Ok(Database::Sqlite(data_dir.join("orbit.db"))),
-        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Database::Postgres(u.to_owned())),
-        Some(u) if u.starts_with("sqlite://") => Ok(Database::Sqlite(PathBuf::from(&u["sqlite://".len()..]))),
-        Some(u) if u.starts_with("sqlite:") => Ok(Database::Sqlite(PathBuf::from(&u["sqlite:".len()..]))),
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            Ok(Database::Postgres(u.to_owned()))
+        }
+        Some(u) if u.starts_with("sqlite://") => {
+            Ok(Database::Sqlite(PathBuf::from(&u["sqlite://".len()..])))
+        }
+        Some(u) if u.starts_with("sqlite:") => {
+            Ok(Database::Sqlite(PathBuf::from(&u["sqlite:".len()..])))
+        }
         Some(u) if u.contains("://") => anyhow::bail!(
             "unsupported database URL scheme in {:?}: use postgres://… or sqlite://PATH",
             u.split("://").next().unwrap_or("")
@@ -86,14 +93,23 @@ mod tests {
     #[test]
     fn database_urls() {
         let dir = Path::new("/data");
-        assert_eq!(parse_database(None, dir).unwrap(), Database::Sqlite("/data/orbit.db".into()));
+        assert_eq!(
+            parse_database(None, dir).unwrap(),
+            Database::Sqlite("/data/orbit.db".into())
+        );
         assert_eq!(
             parse_database(Some("postgres://u@h/db"), dir).unwrap(),
             Database::Postgres("postgres://u@h/db".into())
         );
-        assert_eq!(parse_database(Some("sqlite:///tmp/x.db"), dir).unwrap(), Database::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            parse_database(Some("sqlite:///tmp/x.db"), dir).unwrap(),
+            Database::Sqlite("/tmp/x.db".into())
+        );
         let err = parse_database(Some("mysql://h/db"), dir).unwrap_err();
-        assert!(err.to_string().contains("unsupported database URL scheme"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported database URL scheme"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,23 +23,39 @@ pub async fn open_stores(config: &Config) -> Result<Stores> {
     match &config.database {
         Database::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the data directory {}", dir.display())
+                })?;
             }
             let store = orbit_sqlite::SqliteStore::open_file(path)
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-            store.migrate().await.context("migrating the SQLite database")?;
+            store
+                .migrate()
+                .await
+                .context("migrating the SQLite database")?;
             let store = Arc::new(store);
-            Ok(Stores { workspaces: store.clone(), users: store, description: format!("SQLite at {}", path.display()) })
+            Ok(Stores {
+                workspaces: store.clone(),
+                users: store,
+                description: format!("SQLite at {}", path.display()),
+            })
         }
         Database::Postgres(url) => {
-            let store = orbit_postgres::PostgresStore::connect(url, config.database_max_connections)
+            let store =
+                orbit_postgres::PostgresStore::connect(url, config.database_max_connections)
+                    .await
+                    .context("connecting to PostgreSQL (ORBIT_DATABASE_URL)")?;
+            store
+                .migrate()
                 .await
-                .context("connecting to PostgreSQL (ORBIT_DATABASE_URL)")?;
-            store.migrate().await.context("migrating the PostgreSQL database")?;
+                .context("migrating the PostgreSQL database")?;
             let store = Arc::new(store);
-            Ok(Stores { workspaces: store.clone(), users: store, description: "PostgreSQL".into() })
+            Ok(Stores {
+                workspaces: store.clone(),
+                users: store,
+                description: "PostgreSQL".into(),
+            })
         }
     }
 }
@@ -47,7 +63,8 @@ pub async fn open_stores(config: &Config) -> Result<Stores> {
 pub fn open_cache(config: &Config) -> Result<Arc<dyn Cache>> {
     match &config.redis_url {
         Some(url) => Ok(Arc::new(
-            orbit_redis::RedisCache::connect(url, "orbit:", Duration::from_secs(2)).context("configuring Redis (ORBIT_REDIS_URL)")?,
+            orbit_redis::RedisCache::connect(url, "orbit:", Duration::from_secs(2))
+                .context("configuring Redis (ORBIT_REDIS_URL)")?,
         )),
         None => Ok(Arc::new(orbit_memory::NoCache)),
     }
@@ -75,9 +92,16 @@ impl App {
             clock: Arc::new(orbit_system::SystemClock),
             ids: Arc::new(orbit_system::UuidV7Ids),
         });
-        let http = HttpConfig { max_body_bytes: config.max_body_bytes, secure_cookies: config.secure_cookies };
+        let http = HttpConfig {
+            max_body_bytes: config.max_body_bytes,
+            secure_cookies: config.secure_cookies,
+        };
         let state = AppState::new(services.clone(), Arc::new(services.tokens.clone()), http);
-        App { services, state, database: stores.description }
+        App {
+            services,
+            state,
+            database: stores.description,
+        }
     }
 
     pub fn router(&self) -> axum::Router {

@@ -70,7 +70,10 @@ fn resolve(common: &Common) -> Result<(Config, FileConfig)> {
         .or_else(|| file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(".orbit"));
     let mut config = Config::embedded(data_dir.clone());
-    let url = common.database_url.clone().or_else(|| file.database_url.clone());
+    let url = common
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone());
     config.database = parse_database(url.as_deref(), &data_dir)?;
     if let Some(n) = file.database_max_connections {
         config.database_max_connections = n;
@@ -80,8 +83,11 @@ fn resolve(common: &Common) -> Result<(Config, FileConfig)> {
 
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ORBIT_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("ORBIT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -115,8 +121,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let (mut config, file) = resolve(&args.common)?;
     init_logging(args.common.log_json || file.log_format.as_deref() == Some("json"));
     config.listen = args.listen.or(file.listen).unwrap_or(config.listen);
-    config.redis_url = args.redis_url.clone().or(file.redis_url.clone()).filter(|u| !u.is_empty());
-    config.max_body_bytes = args.max_body_bytes.or(file.max_body_bytes).unwrap_or(config.max_body_bytes);
+    config.redis_url = args
+        .redis_url
+        .clone()
+        .or(file.redis_url.clone())
+        .filter(|u| !u.is_empty());
+    config.max_body_bytes = args
+        .max_body_bytes
+        .or(file.max_body_bytes)
+        .unwrap_or(config.max_body_bytes);
     config.secure_cookies = file.secure_cookies.unwrap_or(false);
     config.bootstrap_token = args.bootstrap_token.clone().filter(|t| !t.is_empty());
 
@@ -136,14 +149,27 @@ async fn serve(args: ServeArgs) -> Result<()> {
     println!("  web UI:        {url}/ui");
     println!("  API reference: {url}/docs/api");
     println!("  database:      {}", app.database);
-    println!("  cache:         {}", if config.redis_url.is_some() { "Redis" } else { "none" });
+    println!(
+        "  cache:         {}",
+        if config.redis_url.is_some() {
+            "Redis"
+        } else {
+            "none"
+        }
+    );
     match boot {
         Some(b) if b.generated => {
-            println!("First start: created the administrator 'admin' with this API token (shown only once):");
+            println!(
+                "First start: created the administrator 'admin' with this API token (shown only once):"
+            );
             println!("  {}", b.secret);
-            println!("Sign in at {url}/ui/login, or call the API with `Authorization: Bearer <token>`.");
+            println!(
+                "Sign in at {url}/ui/login, or call the API with `Authorization: Bearer <token>`."
+            );
         }
-        Some(_) => println!("First start: created the administrator 'admin' with the token from ORBIT_BOOTSTRAP_TOKEN."),
+        Some(_) => println!(
+            "First start: created the administrator 'admin' with the token from ORBIT_BOOTSTRAP_TOKEN."
+        ),
         None => {}
     }
     tracing::info!(%addr, database = %app.database, "listening");
