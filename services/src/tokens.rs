@@ -72,7 +72,13 @@ impl TokenService {
             id: TokenId::new(self.deps.ids.new_id()),
             user_id: user.clone(),
             name,
-            prefix: secret.chars().take(TOKEN_PREFIX.len() + 6).collect(),
+            // Generated secrets show their random start; a secret chosen by hand (the
+            // bootstrap token) shows only 4 characters, to reveal little of it.
+            prefix: if secret.starts_with(TOKEN_PREFIX) {
+                secret.chars().take(TOKEN_PREFIX.len() + 6).collect()
+            } else {
+                secret.chars().take(4).collect()
+            },
             created_at: self.deps.clock.now(),
             expires_at,
             last_used_at: None,

@@ -323,8 +323,6 @@ test('3. an invalid slug gives a readable error and keeps what was typed', { tim
 
 test('3b. the browser itself refuses "Bad Slug" (the slug input\'s pattern compiles)', {
   timeout: TEST_TIMEOUT,
-  todo: 'home.html: pattern="[a-z0-9][a-z0-9-]*[a-z0-9]" is invalid under the v flag browsers now use '
-    + '(an unescaped "-" ends a class); Chromium ignores it and logs a console error. Escape it: [a-z0-9\\-]',
 }, async () => {
   const { context, page } = await signedIn();
   try {

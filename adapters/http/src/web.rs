@@ -95,8 +95,14 @@ fn status_of(err: &Error) -> StatusCode {
         .http_status()
 }
 
+/// The error's message as a sentence for a page: capitalised.
 fn message_of(err: &Error) -> String {
-    crate::error::ConnectError::from(err.clone()).message
+    let message = crate::error::ConnectError::from(err.clone()).message;
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => message,
+    }
 }
 
 fn date(t: Timestamp) -> String {
@@ -487,6 +493,8 @@ struct MemberView {
     login: String,
     display_name: String,
     role: &'static str,
+    /// Removing or demoting this member would leave the workspace without an owner.
+    only_owner: bool,
 }
 
 async fn render_members(
@@ -511,11 +519,18 @@ async fn render_members(
         Ok(p) => p,
         Err(err) => return error_page(state, Some(s), &err),
     };
+    let owners = page
+        .items
+        .iter()
+        .filter(|m| m.membership.role == Role::Owner)
+        .count();
+    let single_page = page.next.is_none() && after.is_none();
     let members: Vec<MemberView> = page
         .items
         .into_iter()
         .map(|m| MemberView {
             user_id: m.membership.user_id.to_string(),
+            only_owner: single_page && owners == 1 && m.membership.role == Role::Owner,
             login: m.login,
             display_name: m.display_name,
             role: m.membership.role.as_str(),
@@ -767,6 +782,32 @@ async fn revoke_token(
     }
 }
 
+/// Any other page under `/ui`: an HTML not-found page, not the API's JSON.
+async fn ui_not_found(State(state): State<AppState>) -> Response {
+    state.web.render(
+        StatusCode::NOT_FOUND,
+        "message.html",
+        context! { heading => "There is no such page in Orbit." },
+    )
+}
+
+/// A form's address opened directly (reload, bookmark): back to where the form lives.
+async fn back_to_home() -> Redirect {
+    Redirect::to("/ui")
+}
+
+async fn back_to_workspace(Path(slug): Path<String>) -> Redirect {
+    Redirect::to(&format!("/ui/w/{slug}"))
+}
+
+async fn back_to_members(Path((slug, _user)): Path<(String, String)>) -> Redirect {
+    Redirect::to(&format!("/ui/w/{slug}/members"))
+}
+
+async fn back_to_tokens(Path(_id): Path<String>) -> Redirect {
+    Redirect::to("/ui/tokens")
+}
+
 async fn stylesheet() -> Response {
     (
         [
@@ -786,16 +827,32 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(root))
         .route("/ui", get(home))
         .route("/ui/login", get(login_page).post(login))
-        .route("/ui/logout", post(logout))
+        .route("/ui/logout", post(logout).get(back_to_home))
         .route("/ui/switch", get(switch))
-        .route("/ui/workspaces", post(create_workspace))
+        .route("/ui/workspaces", post(create_workspace).get(back_to_home))
         .route("/ui/w/{slug}", get(workspace))
-        .route("/ui/w/{slug}/settings", post(save_settings))
-        .route("/ui/w/{slug}/delete", post(delete_workspace))
+        .route(
+            "/ui/w/{slug}/settings",
+            post(save_settings).get(back_to_workspace),
+        )
+        .route(
+            "/ui/w/{slug}/delete",
+            post(delete_workspace).get(back_to_workspace),
+        )
         .route("/ui/w/{slug}/members", get(members).post(add_member))
-        .route("/ui/w/{slug}/members/{user_id}/role", post(change_role))
-        .route("/ui/w/{slug}/members/{user_id}/remove", post(remove_member))
+        .route(
+            "/ui/w/{slug}/members/{user_id}/role",
+            post(change_role).get(back_to_members),
+        )
+        .route(
+            "/ui/w/{slug}/members/{user_id}/remove",
+            post(remove_member).get(back_to_members),
+        )
         .route("/ui/tokens", get(tokens).post(create_token))
-        .route("/ui/tokens/{id}/revoke", post(revoke_token))
+        .route(
+            "/ui/tokens/{id}/revoke",
+            post(revoke_token).get(back_to_tokens),
+        )
         .route("/ui/static/app.css", get(stylesheet))
+        .route("/ui/{*rest}", get(ui_not_found))
 }

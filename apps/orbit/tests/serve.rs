@@ -1,0 +1,390 @@
+//! End-to-end tests of the `orbit` binary: what an operator sees when starting, stopping,
+//! migrating and misconfiguring it.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_orbit");
+
+fn tempdir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("orbit-e2e-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    lines: Vec<String>,
+}
+
+impl Server {
+    /// Starts `orbit serve` and waits for the line that names its URL.
+    fn start(data_dir: &Path, envs: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir);
+        cmd.env_remove("ORBIT_DATABASE_URL")
+            .env_remove("ORBIT_REDIS_URL")
+            .env_remove("ORBIT_BOOTSTRAP_TOKEN");
+        cmd.env("ORBIT_LOG", "warn");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("orbit serve prints its URL");
+            lines.push(line.clone());
+            if let Some(url) = line.strip_prefix("Orbit is listening on ") {
+                break url.trim().to_owned();
+            }
+        };
+        // The lines after the URL (database, cache, bootstrap) arrive right after it.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            lines.push(line);
+        }
+        Server { child, url, lines }
+    }
+
+    fn printed_token(&self) -> Option<String> {
+        let i = self
+            .lines
+            .iter()
+            .position(|l| l.contains("with this API token"))?;
+        self.lines.get(i + 1).map(|l| l.trim().to_owned())
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "orbit did not stop within 15 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn rpc(url: &str, token: &str, method: &str, body: Value) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/orbit.v1.{method}"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn first_start_prints_a_working_token_and_data_survives_a_restart() {
+    let dir = tempdir("first");
+    let server = Server::start(&dir, &[]);
+    let token = server
+        .printed_token()
+        .expect("the first start prints the administrator's token");
+    assert!(token.starts_with("orbit_"), "{token}");
+    assert!(
+        server
+            .lines
+            .iter()
+            .any(|l| l.contains("web UI:") && l.contains("/ui")),
+        "{:?}",
+        server.lines
+    );
+    let (status, who) = rpc(&server.url, &token, "AuthService/WhoAmI", json!({})).await;
+    assert_eq!(
+        (status, who["user"]["login"].as_str()),
+        (200, Some("admin"))
+    );
+    let (status, _) = rpc(
+        &server.url,
+        &token,
+        "WorkspaceService/CreateWorkspace",
+        json!({"slug": "kept", "name": "Kept"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let health = reqwest::get(format!("{}/readyz", server.url))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(server.stop().success(), "SIGTERM is a clean exit");
+
+    let again = Server::start(&dir, &[]);
+    assert_eq!(
+        again.printed_token(),
+        None,
+        "the token is printed only once"
+    );
+    let (status, got) = rpc(
+        &again.url,
+        &token,
+        "WorkspaceService/GetWorkspace",
+        json!({"slug": "kept"}),
+    )
+    .await;
+    assert_eq!(
+        (status, got["workspace"]["name"].as_str()),
+        (200, Some("Kept"))
+    );
+    assert!(again.stop().success());
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = tempdir("graceful");
+    let token = "graceful-token-0123456789";
+    let server = Server::start(&dir, &[("ORBIT_BOOTSTRAP_TOKEN", token)]);
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let body = json!({"slug": "in-flight", "name": "Sent across a shutdown"}).to_string();
+    let (first, rest) = body.split_at(10);
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /orbit.v1.WorkspaceService/CreateWorkspace HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // The request is half sent when the server is told to stop.
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    conn.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = conn.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "the request in flight completes: {response}"
+    );
+    assert!(response.contains("\"slug\":\"in-flight\""), "{response}");
+    // New connections are refused once it stopped, and the process exits cleanly.
+    let status = server.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+    // What it answered was committed.
+    let again = Server::start(&dir, &[]);
+    let (status, _) = rpc(
+        &again.url,
+        token,
+        "WorkspaceService/GetWorkspace",
+        json!({"slug": "in-flight"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn migrate_creates_and_upgrades_the_database() {
+    let dir = tempdir("migrate");
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(&dir)
+        .env_remove("ORBIT_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Migrations applied: SQLite at"));
+    assert!(dir.join("orbit.db").exists());
+    let again = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(&dir)
+        .env_remove("ORBIT_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "migrating twice is a no-op");
+}
+
+#[test]
+fn help_and_bad_configuration_say_what_to_do() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("serve") && text.contains("migrate") && text.contains("embedded defaults"),
+        "{text}"
+    );
+    let serve_help = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&serve_help.stdout);
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--redis-url",
+        "ORBIT_DATABASE_URL",
+        "ORBIT_REDIS_URL",
+    ] {
+        assert!(text.contains(flag), "serve --help mentions {flag}");
+    }
+
+    let dir = tempdir("badconf");
+    let file = dir.join("orbit.toml");
+    std::fs::write(&file, "listne = \"127.0.0.1:9\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid configuration file") && err.contains("listne"),
+        "{err}"
+    );
+
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", "mysql://localhost/db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
+
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env("ORBIT_BOOTSTRAP_TOKEN", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ORBIT_BOOTSTRAP_TOKEN must be at least 16"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn serves_from_postgres_and_redis_by_configuration() {
+    let Some(server_url) = orbit_tests::postgres::server_url() else {
+        return;
+    };
+    let Some(redis) = orbit_tests::postgres::redis_url() else {
+        return;
+    };
+    let name = orbit_tests::postgres::fresh_database_name("e2e");
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&server_url)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let db = orbit_tests::postgres::with_database(&server_url, &name);
+    let token = "postgres-token-0123456789";
+    let dir = tempdir("pg");
+    let envs = [
+        ("ORBIT_DATABASE_URL", db.as_str()),
+        ("ORBIT_REDIS_URL", redis.as_str()),
+        ("ORBIT_BOOTSTRAP_TOKEN", token),
+    ];
+    let server = Server::start(&dir, &envs);
+    assert!(
+        server
+            .lines
+            .iter()
+            .any(|l| l.contains("database:") && l.contains("PostgreSQL")),
+        "{:?}",
+        server.lines
+    );
+    assert!(
+        server
+            .lines
+            .iter()
+            .any(|l| l.contains("cache:") && l.contains("Redis")),
+        "{:?}",
+        server.lines
+    );
+    let (status, _) = rpc(
+        &server.url,
+        token,
+        "WorkspaceService/CreateWorkspace",
+        json!({"slug": "on-postgres", "name": "PG"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(server.stop().success());
+    assert!(
+        !dir.join("orbit.db").exists(),
+        "no SQLite file when PostgreSQL is configured"
+    );
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM workspaces WHERE slug = 'on-postgres'")
+            .fetch_one(
+                &sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&db)
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+    assert_eq!(count, 1, "the row is in PostgreSQL");
+    let again = Server::start(&dir, &envs);
+    let (status, got) = rpc(
+        &again.url,
+        token,
+        "WorkspaceService/GetWorkspace",
+        json!({"slug": "on-postgres"}),
+    )
+    .await;
+    assert_eq!(
+        (status, got["workspace"]["name"].as_str()),
+        (200, Some("PG"))
+    );
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every test of Orbit on a fresh machine: installs what is missing (PostgreSQL, Redis,
+# Chromium from Debian's packages; npm packages from the lock files), starts throwaway
+# PostgreSQL and Redis servers on loopback, runs the formatting and lint gates, the Rust
+# tests (contract suites on memory, SQLite, PostgreSQL and Redis; API; end-to-end), the
+# TypeScript client's tests and drift check, and the browser tests; then stops what it
+# started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+source scripts/lib/services.sh
+work=$(mktemp -d -t orbit-test.XXXXXX)
+server_pid=""
+cleanup() {
+  local status=$?
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  orbit_stop_all
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Installing what the tests need (skipped when present)"
+orbit_apt_install postgresql redis-server git ca-certificates curl
+if command -v rustup >/dev/null; then rustup component add clippy rustfmt >/dev/null 2>&1 || true; fi
+
+step "Starting PostgreSQL and Redis on loopback"
+orbit_start_postgres "$work/pg"
+orbit_start_redis "$work/redis"
+export ORBIT_REQUIRE_SERVICES=1
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo test (memory, SQLite, PostgreSQL, Redis; API; end-to-end)"
+cargo test --workspace
+cargo build -p orbit --quiet
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+export ORBIT_BIN="$target_dir/debug/orbit"
+
+step "TypeScript client: regenerate, check for drift, build"
+bash scripts/check-ts-drift.sh
+
+step "TypeScript client against a running orbit serve (PostgreSQL + Redis)"
+token="ts-test-token-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+port=$(orbit_free_port)
+db="orbit_ts_$$"
+"$ORBIT_PG_BIN/psql" -q "$ORBIT_TEST_DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
+ORBIT_DATABASE_URL="${ORBIT_TEST_DATABASE_URL%/*}/$db" ORBIT_REDIS_URL="$ORBIT_TEST_REDIS_URL" \
+  ORBIT_BOOTSTRAP_TOKEN="$token" ORBIT_LOG=warn \
+  "$ORBIT_BIN" serve --listen "127.0.0.1:$port" --data-dir "$work/ts-data" >"$work/ts-server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+(cd clients/ts && ORBIT_URL="http://127.0.0.1:$port" ORBIT_TOKEN="$token" npm test)
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+step "Browser tests (headless Chromium)"
+bash tests/browser/run.sh
+
+step "All test suites passed"
