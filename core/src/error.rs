@@ -19,6 +19,10 @@ pub enum Error {
     /// The system is not in a state that allows the operation (e.g. removing the last owner).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A concurrent change won: e.g. the page was saved by someone else since the caller
+    /// read it. The caller should reload and merge.
+    #[error("{0}")]
+    Aborted(String),
     /// A dependency (database…) is unreachable; retrying later may succeed.
     #[error("{0}")]
     Unavailable(String),

@@ -47,3 +47,11 @@ id_type!(
     /// An API token's id (not its secret).
     TokenId
 );
+id_type!(
+    /// A knowledge space's id.
+    SpaceId
+);
+id_type!(
+    /// A page's id.
+    PageId
+);

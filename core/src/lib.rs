@@ -7,13 +7,14 @@
 
 pub mod error;
 pub mod ids;
+pub mod knowledge;
 pub mod page;
 pub mod time;
 pub mod user;
 pub mod workspace;
 
 pub use error::{Error, Result};
-pub use ids::{TokenId, UserId, WorkspaceId};
+pub use ids::{PageId, SpaceId, TokenId, UserId, WorkspaceId};
 pub use page::{Cursor, Page, PageRequest};
 pub use time::Timestamp;
 pub use user::{Actor, ApiToken, Login, NewUser, User};

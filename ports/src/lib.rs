@@ -10,10 +10,18 @@
 
 mod auth;
 mod cache;
+mod knowledge;
+mod markdown;
+mod search;
 mod store;
 mod system;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
+pub use knowledge::{IndexJob, KnowledgeStore};
+pub use markdown::{MarkdownRenderer, Rendered};
+pub use search::{
+    DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
+};
 pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
 pub use system::{Clock, IdGenerator};

@@ -17,6 +17,14 @@ pub enum StoreError {
     /// The change would leave a workspace without an owner.
     #[error("the last owner of a workspace cannot be removed or demoted")]
     LastOwner,
+    /// The row changed since the caller read it (optimistic concurrency): `current` is the
+    /// revision now stored.
+    #[error("the row was changed concurrently; it is now at revision {current}")]
+    Stale { current: i64 },
+    /// The store refuses the change for a reason stated in the message (a page with
+    /// children, a move into its own subtree…).
+    #[error("{0}")]
+    Refused(String),
     /// The database cannot be reached; the request may succeed later.
     #[error("database unavailable: {0}")]
     Unavailable(String),

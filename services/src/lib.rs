@@ -6,6 +6,8 @@
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
 mod cached;
+mod knowledge;
+mod search;
 mod tokens;
 mod users;
 mod workspaces;
@@ -13,12 +15,17 @@ mod workspaces;
 use std::sync::Arc;
 
 pub use cached::{CacheStats, CachedReads};
+pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
+pub use search::{SearchIndexer, SearchPage, SearchService};
 pub use tokens::{Bootstrap, TOKEN_PREFIX, TokenService, hash_secret};
 pub use users::UserService;
 pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
-use orbit_ports::{Cache, Clock, IdGenerator, StoreError, UserStore, WorkspaceStore};
+use orbit_ports::{
+    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
+    UserStore, WorkspaceStore,
+};
 
 /// Everything the use cases need, chosen by the composition root.
 #[derive(Clone)]
@@ -28,6 +35,27 @@ pub struct Deps {
     pub cache: Arc<dyn Cache>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    pub knowledge: Arc<dyn KnowledgeStore>,
+    pub search: Arc<dyn SearchIndex>,
+    pub markdown: Arc<dyn MarkdownRenderer>,
+    /// Called after every write that queued a search-index job (wakes the indexer).
+    pub index_signal: Arc<dyn Fn() + Send + Sync>,
+    pub limits: Limits,
+}
+
+/// Size limits of user content.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest page body, in bytes.
+    pub max_page_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_page_bytes: 1024 * 1024,
+        }
+    }
 }
 
 /// All use cases, built once per process and shared by every request.
@@ -36,6 +64,9 @@ pub struct Services {
     pub workspaces: WorkspaceService,
     pub users: UserService,
     pub tokens: TokenService,
+    pub knowledge: KnowledgeService,
+    pub search: SearchService,
+    pub indexer: SearchIndexer,
     pub cache: CachedReads,
     pub deps: Deps,
 }
@@ -43,8 +74,13 @@ pub struct Services {
 impl Services {
     pub fn new(deps: Deps) -> Self {
         let cache = CachedReads::new(deps.cache.clone());
+        let workspaces = WorkspaceService::new(deps.clone(), cache.clone());
+        let knowledge = KnowledgeService::new(deps.clone(), workspaces.clone(), cache.clone());
         Services {
-            workspaces: WorkspaceService::new(deps.clone(), cache.clone()),
+            search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
+            indexer: SearchIndexer::new(deps.clone()),
+            knowledge,
+            workspaces,
             users: UserService::new(deps.clone()),
             tokens: TokenService::new(deps.clone(), cache.clone()),
             cache,
@@ -62,6 +98,10 @@ pub(crate) fn store_err(err: StoreError) -> Error {
             "the last owner of a workspace cannot be removed or demoted; make another member an owner first"
                 .into(),
         ),
+        StoreError::Stale { current } => Error::Aborted(format!(
+            "someone else saved this in the meantime; the current revision is {current}: reload, merge your changes and save again"
+        )),
+        StoreError::Refused(msg) => Error::FailedPrecondition(msg),
         StoreError::Unavailable(msg) => Error::Unavailable(format!("the database is unavailable: {msg}")),
         StoreError::Other(msg) => Error::Internal(msg),
     }

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 pub const TOKEN_PREFIX: &str = "orbit_";
 /// The longest token lifetime a caller may ask for: ten years.
 const MAX_TTL_SECONDS: i64 = 10 * 365 * 24 * 3600;
+/// How stale a token's `last_used_time` may be.
+const TOUCH_EVERY_MS: i64 = 5 * 60 * 1000;
 
 /// Token secrets carry at least 128 bits of entropy, so one round of SHA-256 is the right
 /// hash (a slow password hash would add latency to every request and no security).
@@ -252,9 +254,15 @@ impl TokenService {
         if !token.is_usable(now) {
             return Err(rejected());
         }
-        // Recorded at most once per cache lifetime, not on every request.
-        if let Err(err) = self.deps.users.touch_token(&token.id, now).await {
-            tracing::warn!(token = %token.id, error = %err, "could not record token use");
+        // Last use is recorded with a resolution of a few minutes, not on every request:
+        // a write per request would make every read a write.
+        if token
+            .last_used_at
+            .is_none_or(|at| now.0 - at.0 >= TOUCH_EVERY_MS)
+        {
+            if let Err(err) = self.deps.users.touch_token(&token.id, now).await {
+                tracing::warn!(token = %token.id, error = %err, "could not record token use");
+            }
         }
         let cached = CachedActor {
             user_id: user.id.to_string(),

@@ -289,6 +289,12 @@ impl WorkspaceService {
         keys.push(workspace_key(&id));
         keys.push(slug_key(ws.slug.as_str()));
         self.cache.invalidate(keys).await;
+        // The database rows are gone (one transaction); the search documents go next. If
+        // that fails they can never be shown (no one is a member any more), and `orbit
+        // reindex` drops them.
+        if let Err(err) = self.deps.search.delete_workspace(&id).await {
+            tracing::error!(workspace = %id, error = %err, "could not remove the workspace's search documents");
+        }
         tracing::info!(workspace = %id, slug = %ws.slug, user = %actor.user.id, "workspace deleted");
         Ok(())
     }

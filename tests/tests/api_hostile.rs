@@ -391,11 +391,7 @@ async fn readiness_fails_when_the_database_is_gone() {
     let store = orbit_sqlite::SqliteStore::open_file(&path).await.unwrap();
     store.migrate().await.unwrap();
     let store = std::sync::Arc::new(store);
-    let stores = orbit::Stores {
-        workspaces: store.clone(),
-        users: store.clone(),
-        description: "sqlite".into(),
-    };
+    let stores = orbit::Stores::from_one(store.clone(), "sqlite");
     let app = TestApp::new(stores, std::sync::Arc::new(orbit_memory::NoCache)).await;
     let r = app
         .send(Request::get("/readyz").body(Body::empty()).unwrap())

@@ -653,15 +653,18 @@ async fn two_instances_sharing_redis_never_see_stale_membership() {
     };
     let store = std::sync::Arc::new(orbit_memory::MemoryStore::new());
     let prefix = format!("orbit-pair-{}:", std::process::id());
-    let stores = || orbit::Stores {
-        workspaces: store.clone(),
-        users: store.clone(),
-        description: "memory".into(),
-    };
+    let stores = || orbit::Stores::from_one(store.clone(), "memory");
     let a = TestApp::new(stores(), redis_cache(&url, &prefix).await).await;
     let mut config = orbit::config::Config::embedded(support::tempdir("b"));
     config.max_body_bytes = 64 * 1024;
-    let b_app = orbit::App::from_parts(&config, stores(), redis_cache(&url, &prefix).await);
+    let search = std::sync::Arc::new(orbit_search_tantivy::TantivyIndex::in_memory().unwrap());
+    let parts = orbit::Parts {
+        stores: stores(),
+        cache: redis_cache(&url, &prefix).await,
+        search,
+        search_description: "test".into(),
+    };
+    let b_app = orbit::App::from_parts(&config, parts);
     let b_router = b_app.router();
     let call_b = |method: &'static str, token: String, body: serde_json::Value| {
         let router = b_router.clone();

@@ -59,3 +59,37 @@ fn tempdir(tag: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn memory_knowledge_store_keeps_the_contract() {
+    orbit_tests::knowledge_contract::run(Arc::new(orbit_memory::MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_knowledge_store_keeps_the_contract() {
+    let dir = tempdir("sqlite-knowledge");
+    let store = orbit_sqlite::SqliteStore::open_file(&dir.join("orbit.db"))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    orbit_tests::knowledge_contract::run(Arc::new(store)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_knowledge_store_keeps_the_contract() {
+    let Some(server) = postgres::server_url() else {
+        return;
+    };
+    let name = postgres::fresh_database_name("knowledge");
+    let admin = orbit_postgres_admin(&server).await;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let store = orbit_postgres::PostgresStore::connect(&postgres::with_database(&server, &name), 8)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    orbit_tests::knowledge_contract::run(Arc::new(store)).await;
+}

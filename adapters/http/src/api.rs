@@ -325,7 +325,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let r = route(r, state, au, "WhoAmI", who_am_i);
     let r = route(r, state, au, "CreateToken", create_token);
     let r = route(r, state, au, "ListTokens", list_tokens);
-    route(r, state, au, "RevokeToken", revoke_token)
+    let r = route(r, state, au, "RevokeToken", revoke_token);
+    crate::api_knowledge::routes(state, r)
 }
 
 /// The paths of every method declared in `proto/` (for tests that must cover them all).

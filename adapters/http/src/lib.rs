@@ -9,6 +9,7 @@
 //! (`error.rs`).
 
 pub mod api;
+mod api_knowledge;
 pub mod connect;
 mod docs;
 pub mod error;

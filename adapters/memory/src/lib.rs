@@ -12,12 +12,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod knowledge;
+
 #[derive(Default)]
 struct State {
     workspaces: HashMap<WorkspaceId, Workspace>,
     memberships: BTreeMap<(WorkspaceId, UserId), Membership>,
     users: HashMap<UserId, User>,
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
+    knowledge: knowledge::KnowledgeState,
 }
 
 #[derive(Default)]
@@ -137,6 +140,7 @@ impl WorkspaceStore for MemoryStore {
         if s.workspaces.remove(id).is_none() {
             return Err(StoreError::NotFound(format!("workspace '{id}'")));
         }
+        s.knowledge.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
             if ws == id {
@@ -375,15 +379,31 @@ impl Cache for NoCache {
     }
 }
 
-/// A process-local cache with expiry, for tests of the caching logic.
-#[derive(Default)]
+/// A process-local cache with expiry and a bounded number of entries. Exact for one process
+/// (every write invalidates in the same memory), so it is the embedded default; instances
+/// that share a database need a shared cache (Redis) instead.
 pub struct MemoryCache {
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    capacity: usize,
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::with_capacity(100_000)
+    }
 }
 
 impl MemoryCache {
     pub fn new() -> Self {
         Self::default()
+    }
+    /// A cache of at most `capacity` entries; when full, expired entries go first, then an
+    /// arbitrary eighth of the rest.
+    pub fn with_capacity(capacity: usize) -> Self {
+        MemoryCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(8),
+        }
     }
     pub fn len(&self) -> usize {
         self.entries.lock().map(|e| e.len()).unwrap_or(0)
@@ -404,6 +424,16 @@ impl Cache for MemoryCache {
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let mut entries = self.entries.lock().map_err(|e| CacheError(e.to_string()))?;
+        if entries.len() >= self.capacity && !entries.contains_key(key) {
+            let now = Instant::now();
+            entries.retain(|_, (_, expires)| now < *expires);
+            if entries.len() >= self.capacity {
+                let drop: Vec<String> = entries.keys().take(self.capacity / 8).cloned().collect();
+                for k in drop {
+                    entries.remove(&k);
+                }
+            }
+        }
         entries.insert(key.to_owned(), (value.to_vec(), Instant::now() + ttl));
         Ok(())
     }
@@ -416,5 +446,27 @@ impl Cache for MemoryCache {
     }
     fn name(&self) -> &'static str {
         "memory"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_cache_stays_within_its_capacity() {
+        let cache = MemoryCache::with_capacity(16);
+        for i in 0..1000 {
+            cache
+                .set(&format!("k{i}"), b"v", Duration::from_secs(60))
+                .await
+                .unwrap();
+            assert!(cache.len() <= 16, "{}", cache.len());
+        }
+        assert_eq!(
+            cache.get("k999").await.unwrap().as_deref(),
+            Some(&b"v"[..]),
+            "the newest entry is kept"
+        );
     }
 }

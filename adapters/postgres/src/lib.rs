@@ -15,6 +15,7 @@ impl orbit_sql::SqlEngine for PostgresStore {
     type Db = Postgres;
 }
 
+orbit_sql::impl_knowledge_store!(PostgresStore, lock = " FOR UPDATE");
 orbit_sql::impl_sql_stores!(PostgresStore, lock = " FOR UPDATE");
 
 impl PostgresStore {

@@ -7,6 +7,7 @@
 //! (SQLite numbers parameters by first appearance), and only types both engines decode
 //! (`TEXT`, `BIGINT`, `BOOLEAN`) cross the boundary.
 
+pub mod knowledge;
 pub mod rows;
 
 #[doc(hidden)]
@@ -128,9 +129,12 @@ macro_rules! impl_sql_stores {
                     page: &PageRequest,
                 ) -> Result<Vec<(Workspace, Role)>, StoreError> {
                     let rows: Vec<WorkspaceRoleRow> = sqlx::query_as(
-                        "SELECT w.id, w.slug, w.name, w.description, w.created_at, w.updated_at, m.role \
-                         FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
-                         WHERE m.user_id = $1 AND w.slug > $2 ORDER BY w.slug LIMIT $3",
+                        // The user's memberships are gathered first (MATERIALIZED), then sorted:
+                        // otherwise planners walk every workspace in slug order.
+                        "WITH mine AS MATERIALIZED (SELECT workspace_id, role FROM memberships WHERE user_id = $1) \
+                         SELECT w.id, w.slug, w.name, w.description, w.created_at, w.updated_at, mine.role \
+                         FROM mine JOIN workspaces w ON w.id = mine.workspace_id \
+                         WHERE w.slug > $2 ORDER BY w.slug LIMIT $3",
                     )
                     .bind(user.as_str())
                     .bind(after(page))
@@ -236,10 +240,12 @@ macro_rules! impl_sql_stores {
                 }
 
                 async fn list_members(&self, workspace: &WorkspaceId, page: &PageRequest) -> Result<Vec<Member>, StoreError> {
-                    let sql = format!(
-                        "{MEMBER_SELECT} WHERE m.workspace_id = $1 AND u.login > $2 ORDER BY u.login LIMIT $3"
-                    );
-                    let rows: Vec<MemberRow> = sqlx::query_as(&sql)
+                    // Members of the workspace first (MATERIALIZED), then sorted by login:
+                    // otherwise planners walk every user in login order.
+                    let sql = "WITH m AS MATERIALIZED (SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = $1) \
+                         SELECT m.workspace_id, m.user_id, m.role, m.created_at, u.login, u.display_name \
+                         FROM m JOIN users u ON u.id = m.user_id WHERE u.login > $2 ORDER BY u.login LIMIT $3";
+                    let rows: Vec<MemberRow> = sqlx::query_as(sql)
                         .bind(workspace.as_str())
                         .bind(after(page))
                         .bind(limit(page))

@@ -160,3 +160,156 @@ impl TokenUserRow {
         Ok((token, user))
     }
 }
+
+use orbit_core::knowledge::{
+    Page, PageSummary, PathSlug, Revision, RevisionSummary, Space, Visibility,
+};
+use orbit_core::{PageId, SpaceId};
+
+fn path_slug(value: &str) -> Result<PathSlug, StoreError> {
+    PathSlug::parse("slug", value).map_err(|_| corrupt("slug", value))
+}
+
+fn parent(value: String) -> Option<PageId> {
+    (!value.is_empty()).then(|| PageId::new(value))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SpaceRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl SpaceRow {
+    pub fn into_domain(self) -> Result<Space, StoreError> {
+        Ok(Space {
+            visibility: Visibility::parse(&self.visibility)
+                .ok_or_else(|| corrupt("visibility", &self.visibility))?,
+            slug: path_slug(&self.slug)?,
+            id: SpaceId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            name: self.name,
+            description: self.description,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PageRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub space_id: String,
+    pub parent_id: String,
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub sort_order: i64,
+    pub revision: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+impl PageRow {
+    pub fn into_domain(self) -> Result<Page, StoreError> {
+        Ok(Page {
+            slug: path_slug(&self.slug)?,
+            id: PageId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            space_id: SpaceId::new(self.space_id),
+            parent_id: parent(self.parent_id),
+            title: self.title,
+            body: self.body,
+            sort_order: self.sort_order,
+            revision: self.revision,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+            updated_by: UserId::new(self.updated_by),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PageSummaryRow {
+    pub id: String,
+    pub space_id: String,
+    pub parent_id: String,
+    pub slug: String,
+    pub title: String,
+    pub sort_order: i64,
+    pub revision: i64,
+    pub updated_at: i64,
+}
+
+impl PageSummaryRow {
+    pub fn into_domain(self) -> Result<PageSummary, StoreError> {
+        Ok(PageSummary {
+            slug: path_slug(&self.slug)?,
+            id: PageId::new(self.id),
+            space_id: SpaceId::new(self.space_id),
+            parent_id: parent(self.parent_id),
+            title: self.title,
+            sort_order: self.sort_order,
+            revision: self.revision,
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RevisionRow {
+    pub page_id: String,
+    pub revision: i64,
+    pub title: String,
+    pub body: String,
+    pub author_id: String,
+    pub created_at: i64,
+    pub note: String,
+}
+
+impl RevisionRow {
+    pub fn into_domain(self) -> Revision {
+        Revision {
+            page_id: PageId::new(self.page_id),
+            revision: self.revision,
+            title: self.title,
+            body: self.body,
+            author: UserId::new(self.author_id),
+            created_at: Timestamp(self.created_at),
+            note: self.note,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RevisionSummaryRow {
+    pub revision: i64,
+    pub title: String,
+    pub author_id: String,
+    pub author_login: Option<String>,
+    pub created_at: i64,
+    pub note: String,
+    pub body_chars: i64,
+}
+
+impl RevisionSummaryRow {
+    pub fn into_domain(self) -> RevisionSummary {
+        RevisionSummary {
+            revision: self.revision,
+            title: self.title,
+            author: UserId::new(self.author_id),
+            author_login: self.author_login.unwrap_or_default(),
+            created_at: Timestamp(self.created_at),
+            note: self.note,
+            body_chars: self.body_chars,
+        }
+    }
+}

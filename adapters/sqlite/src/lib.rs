@@ -18,6 +18,7 @@ impl orbit_sql::SqlEngine for SqliteStore {
     type Db = Sqlite;
 }
 
+orbit_sql::impl_knowledge_store!(SqliteStore, lock = "");
 orbit_sql::impl_sql_stores!(SqliteStore, lock = "");
 
 fn options(url: &str) -> Result<SqliteConnectOptions, StoreError> {

@@ -15,7 +15,11 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub database_max_connections: Option<u32>,
     pub redis_url: Option<String>,
+    pub cache: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub max_page_bytes: Option<usize>,
+    pub search_url: Option<String>,
+    pub search_index: Option<String>,
     pub secure_cookies: Option<bool>,
     pub log_format: Option<String>,
 }
@@ -36,6 +40,60 @@ pub enum Database {
     Postgres(String),
 }
 
+/// Which cache serves hot reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheChoice {
+    /// No cache: every read goes to the database.
+    None,
+    /// In this process's memory: exact for a single instance.
+    Memory,
+    /// Redis, shared by every instance.
+    Redis(String),
+}
+
+impl CacheChoice {
+    /// `ORBIT_CACHE`: `none`, `memory` or a `redis://` URL. Unset: Redis when `redis_url` is
+    /// given; else `memory` on SQLite (one process owns the file) and `none` on PostgreSQL
+    /// (several instances may share it, and only a shared cache stays exact).
+    pub fn resolve(
+        cache: Option<&str>,
+        redis_url: Option<&str>,
+        database: &Database,
+    ) -> Result<CacheChoice> {
+        match cache.map(str::trim).filter(|c| !c.is_empty()) {
+            Some("none") => Ok(CacheChoice::None),
+            Some("memory") => Ok(CacheChoice::Memory),
+            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Ok(CacheChoice::Redis(url.to_owned()))
+            }
+            Some("redis") => redis_url
+                .map(|u| CacheChoice::Redis(u.to_owned()))
+                .ok_or_else(|| anyhow::anyhow!("ORBIT_CACHE=redis needs ORBIT_REDIS_URL")),
+            Some(other) => {
+                anyhow::bail!("unknown cache {other:?}: use none, memory, redis or a redis:// URL")
+            }
+            None => Ok(match (redis_url, database) {
+                (Some(url), _) => CacheChoice::Redis(url.to_owned()),
+                (None, Database::Sqlite(_)) => CacheChoice::Memory,
+                (None, Database::Postgres(_)) => CacheChoice::None,
+            }),
+        }
+    }
+}
+
+/// Which search index serves full-text search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchChoice {
+    /// tantivy, embedded, in this directory.
+    Tantivy(PathBuf),
+    /// A Meilisearch server.
+    Meilisearch {
+        url: String,
+        api_key: Option<String>,
+        index: String,
+    },
+}
+
 /// The resolved settings a process runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -43,22 +101,29 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database: Database,
     pub database_max_connections: u32,
-    pub redis_url: Option<String>,
+    pub cache: CacheChoice,
+    pub search: SearchChoice,
     pub max_body_bytes: usize,
+    /// Largest page body, in bytes.
+    pub max_page_bytes: usize,
     pub secure_cookies: bool,
     pub bootstrap_token: Option<String>,
 }
 
 impl Config {
-    /// Embedded defaults under `data_dir`: SQLite in `orbit.db`, no cache.
+    /// Embedded defaults under `data_dir`: SQLite in `orbit.db`, tantivy in `search/`, an
+    /// in-process cache.
     pub fn embedded(data_dir: PathBuf) -> Self {
+        let search = SearchChoice::Tantivy(data_dir.join("search"));
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: Database::Sqlite(data_dir.join("orbit.db")),
             data_dir,
             database_max_connections: 16,
-            redis_url: None,
+            cache: CacheChoice::Memory,
+            search,
             max_body_bytes: 4 * 1024 * 1024,
+            max_page_bytes: 1024 * 1024,
             secure_cookies: false,
             bootstrap_token: None,
         }
@@ -110,6 +175,30 @@ mod tests {
             err.to_string().contains("unsupported database URL scheme"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn cache_defaults_follow_the_database() {
+        let sqlite = Database::Sqlite("/x".into());
+        let pg = Database::Postgres("postgres://h/db".into());
+        assert_eq!(
+            CacheChoice::resolve(None, None, &sqlite).unwrap(),
+            CacheChoice::Memory
+        );
+        assert_eq!(
+            CacheChoice::resolve(None, None, &pg).unwrap(),
+            CacheChoice::None
+        );
+        assert_eq!(
+            CacheChoice::resolve(None, Some("redis://r"), &pg).unwrap(),
+            CacheChoice::Redis("redis://r".into())
+        );
+        assert_eq!(
+            CacheChoice::resolve(Some("none"), Some("redis://r"), &sqlite).unwrap(),
+            CacheChoice::None
+        );
+        assert!(CacheChoice::resolve(Some("redis"), None, &sqlite).is_err());
+        assert!(CacheChoice::resolve(Some("memcached"), None, &sqlite).is_err());
     }
 
     #[test]

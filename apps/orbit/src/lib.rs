@@ -4,18 +4,35 @@
 pub mod config;
 
 use anyhow::{Context, Result};
-use config::{Config, Database};
+use config::{CacheChoice, Config, Database, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
-use orbit_ports::{Cache, UserStore, WorkspaceStore};
-use orbit_services::{Deps, Services};
+use orbit_ports::{Cache, KnowledgeStore, SearchIndex, UserStore, WorkspaceStore};
+use orbit_services::{Deps, Limits, Services};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// The stores of one database, behind their ports.
+#[derive(Clone)]
 pub struct Stores {
     pub workspaces: Arc<dyn WorkspaceStore>,
     pub users: Arc<dyn UserStore>,
+    pub knowledge: Arc<dyn KnowledgeStore>,
     pub description: String,
+}
+
+impl Stores {
+    pub fn from_one<S: WorkspaceStore + UserStore + KnowledgeStore>(
+        store: Arc<S>,
+        description: &str,
+    ) -> Stores {
+        Stores {
+            workspaces: store.clone(),
+            users: store.clone(),
+            knowledge: store,
+            description: description.to_owned(),
+        }
+    }
 }
 
 /// Opens the configured database and applies pending migrations.
@@ -34,12 +51,10 @@ pub async fn open_stores(config: &Config) -> Result<Stores> {
                 .migrate()
                 .await
                 .context("migrating the SQLite database")?;
-            let store = Arc::new(store);
-            Ok(Stores {
-                workspaces: store.clone(),
-                users: store,
-                description: format!("SQLite at {}", path.display()),
-            })
+            Ok(Stores::from_one(
+                Arc::new(store),
+                &format!("SQLite at {}", path.display()),
+            ))
         }
         Database::Postgres(url) => {
             let store =
@@ -50,24 +65,51 @@ pub async fn open_stores(config: &Config) -> Result<Stores> {
                 .migrate()
                 .await
                 .context("migrating the PostgreSQL database")?;
-            let store = Arc::new(store);
-            Ok(Stores {
-                workspaces: store.clone(),
-                users: store,
-                description: "PostgreSQL".into(),
-            })
+            Ok(Stores::from_one(Arc::new(store), "PostgreSQL"))
         }
     }
 }
 
 pub fn open_cache(config: &Config) -> Result<Arc<dyn Cache>> {
-    match &config.redis_url {
-        Some(url) => Ok(Arc::new(
+    match &config.cache {
+        CacheChoice::Redis(url) => Ok(Arc::new(
             orbit_redis::RedisCache::connect(url, "orbit:", Duration::from_secs(2))
                 .context("configuring Redis (ORBIT_REDIS_URL)")?,
         )),
-        None => Ok(Arc::new(orbit_memory::NoCache)),
+        CacheChoice::Memory => Ok(Arc::new(orbit_memory::MemoryCache::new())),
+        CacheChoice::None => Ok(Arc::new(orbit_memory::NoCache)),
     }
+}
+
+/// Opens the configured search index: tantivy under the data directory, or Meilisearch.
+pub async fn open_search(config: &Config) -> Result<(Arc<dyn SearchIndex>, String)> {
+    match &config.search {
+        SearchChoice::Tantivy(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the search directory {}", dir.display()))?;
+            let index = orbit_search_tantivy::TantivyIndex::open(dir)
+                .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
+            Ok((Arc::new(index), format!("tantivy at {}", dir.display())))
+        }
+        SearchChoice::Meilisearch {
+            url,
+            api_key,
+            index,
+        } => {
+            let meili = orbit_search_meili::MeiliIndex::connect(url, api_key.as_deref(), index)
+                .await
+                .context("connecting to Meilisearch (ORBIT_SEARCH_URL)")?;
+            Ok((Arc::new(meili), format!("Meilisearch index {index}")))
+        }
+    }
+}
+
+/// Everything a process composes, before it is turned into services.
+pub struct Parts {
+    pub stores: Stores,
+    pub cache: Arc<dyn Cache>,
+    pub search: Arc<dyn SearchIndex>,
+    pub search_description: String,
 }
 
 /// A composed application, ready to serve.
@@ -75,22 +117,43 @@ pub struct App {
     pub services: Services,
     pub state: AppState,
     pub database: String,
+    pub search: String,
+    /// Woken after every write that queued a search-index job.
+    pub index_wakeup: Arc<Notify>,
 }
 
 impl App {
     pub async fn build(config: &Config) -> Result<App> {
         let stores = open_stores(config).await?;
         let cache = open_cache(config)?;
-        Ok(Self::from_parts(config, stores, cache))
+        let (search, search_description) = open_search(config).await?;
+        Ok(Self::from_parts(
+            config,
+            Parts {
+                stores,
+                cache,
+                search,
+                search_description,
+            },
+        ))
     }
 
-    pub fn from_parts(config: &Config, stores: Stores, cache: Arc<dyn Cache>) -> App {
+    pub fn from_parts(config: &Config, parts: Parts) -> App {
+        let wakeup = Arc::new(Notify::new());
+        let signal = wakeup.clone();
         let services = Services::new(Deps {
-            workspaces: stores.workspaces,
-            users: stores.users,
-            cache,
+            workspaces: parts.stores.workspaces,
+            users: parts.stores.users,
+            knowledge: parts.stores.knowledge,
+            cache: parts.cache,
+            search: parts.search,
+            markdown: Arc::new(orbit_markdown::CommonMarkRenderer::new()),
             clock: Arc::new(orbit_system::SystemClock),
             ids: Arc::new(orbit_system::UuidV7Ids),
+            index_signal: Arc::new(move || signal.notify_one()),
+            limits: Limits {
+                max_page_bytes: config.max_page_bytes,
+            },
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
@@ -100,11 +163,78 @@ impl App {
         App {
             services,
             state,
-            database: stores.description,
+            database: parts.stores.description,
+            search: parts.search_description,
+            index_wakeup: wakeup,
         }
     }
 
     pub fn router(&self) -> axum::Router {
         orbit_http::router(self.state.clone())
     }
+
+    /// Repairs drift on start (applies index jobs left over by a crash; rebuilds an empty
+    /// index when the database has pages), then keeps the index in step: woken after every
+    /// write, and at least once a second. Runs until the process ends.
+    pub fn spawn_indexer(&self) -> tokio::task::JoinHandle<()> {
+        let indexer = self.services.indexer.clone();
+        let deps = self.services.deps.clone();
+        let wakeup = self.index_wakeup.clone();
+        tokio::spawn(async move {
+            match rebuild_if_empty(&indexer, &deps).await {
+                Ok(Some(n)) => tracing::info!(
+                    pages = n,
+                    "the search index was empty: rebuilt it from the database"
+                ),
+                Ok(None) => {}
+                Err(err) => tracing::error!(error = %err, "could not check the search index"),
+            }
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match indexer.drain().await {
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::debug!(jobs = n, "search index updated");
+                        }
+                        backoff = Duration::from_millis(100);
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(1), wakeup.notified()).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "search indexing failed; the jobs stay queued");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        })
+    }
+}
+
+async fn rebuild_if_empty(
+    indexer: &orbit_services::SearchIndexer,
+    deps: &Deps,
+) -> Result<Option<u64>> {
+    let docs = deps
+        .search
+        .count()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if docs > 0 {
+        return Ok(None);
+    }
+    let any_page = deps
+        .knowledge
+        .pages_after(None, 1)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if any_page.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        indexer
+            .reindex_all()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
 }

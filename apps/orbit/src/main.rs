@@ -1,7 +1,7 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use orbit::App;
-use orbit::config::{Config, FileConfig, parse_database};
+use orbit::config::{CacheChoice, Config, FileConfig, SearchChoice, parse_database};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -23,6 +23,24 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations, then exit (`serve` also migrates on start).
     Migrate(Common),
+    /// Rebuild the search index from the database (stop `orbit serve` first when the index
+    /// is the embedded one: it lives in the data directory).
+    Reindex(SearchArgs),
+}
+
+#[derive(Args, Clone)]
+struct SearchArgs {
+    #[command(flatten)]
+    common: Common,
+    /// A Meilisearch server (http://host:7700); default: the embedded index in the data directory.
+    #[arg(long, env = "ORBIT_SEARCH_URL")]
+    search_url: Option<String>,
+    /// The Meilisearch API key.
+    #[arg(long, env = "ORBIT_SEARCH_API_KEY", hide_env_values = true)]
+    search_api_key: Option<String>,
+    /// The Meilisearch index to use.
+    #[arg(long, env = "ORBIT_SEARCH_INDEX")]
+    search_index: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -44,13 +62,17 @@ struct Common {
 #[derive(Args)]
 struct ServeArgs {
     #[command(flatten)]
-    common: Common,
+    search: SearchArgs,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ORBIT_LISTEN")]
     listen: Option<SocketAddr>,
-    /// redis://host:port/db to cache hot reads in Redis; default: no cache.
+    /// redis://host:port/db to cache hot reads in Redis, shared by every instance.
     #[arg(long, env = "ORBIT_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    /// The cache for hot reads: none, memory (this process only) or redis. Default: redis
+    /// when a Redis URL is set, else memory on SQLite and none on PostgreSQL.
+    #[arg(long, env = "ORBIT_CACHE")]
+    cache: Option<String>,
     /// The administrator's token on first start; default: a random one, printed once.
     #[arg(long, env = "ORBIT_BOOTSTRAP_TOKEN", hide_env_values = true)]
     bootstrap_token: Option<String>,
@@ -79,6 +101,25 @@ fn resolve(common: &Common) -> Result<(Config, FileConfig)> {
         config.database_max_connections = n;
     }
     Ok((config, file))
+}
+
+fn apply_search(config: &mut Config, args: &SearchArgs, file: &FileConfig) {
+    let url = args
+        .search_url
+        .clone()
+        .or(file.search_url.clone())
+        .filter(|u| !u.is_empty());
+    if let Some(url) = url {
+        config.search = SearchChoice::Meilisearch {
+            url,
+            api_key: args.search_api_key.clone().filter(|k| !k.is_empty()),
+            index: args
+                .search_index
+                .clone()
+                .or(file.search_index.clone())
+                .unwrap_or_else(|| "orbit".into()),
+        };
+    }
 }
 
 fn init_logging(json: bool) {
@@ -118,20 +159,26 @@ async fn shutdown_signal() {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let (mut config, file) = resolve(&args.common)?;
-    init_logging(args.common.log_json || file.log_format.as_deref() == Some("json"));
+    let (mut config, file) = resolve(&args.search.common)?;
+    init_logging(args.search.common.log_json || file.log_format.as_deref() == Some("json"));
     config.listen = args.listen.or(file.listen).unwrap_or(config.listen);
-    config.redis_url = args
+    let redis_url = args
         .redis_url
         .clone()
         .or(file.redis_url.clone())
         .filter(|u| !u.is_empty());
+    let cache = args.cache.clone().or(file.cache.clone());
+    config.cache = CacheChoice::resolve(cache.as_deref(), redis_url.as_deref(), &config.database)?;
     config.max_body_bytes = args
         .max_body_bytes
         .or(file.max_body_bytes)
         .unwrap_or(config.max_body_bytes);
     config.secure_cookies = file.secure_cookies.unwrap_or(false);
     config.bootstrap_token = args.bootstrap_token.clone().filter(|t| !t.is_empty());
+    if let Some(n) = file.max_page_bytes {
+        config.max_page_bytes = n;
+    }
+    apply_search(&mut config, &args.search, &file);
 
     let app = App::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -149,14 +196,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
     println!("  web UI:        {url}/ui");
     println!("  API reference: {url}/docs/api");
     println!("  database:      {}", app.database);
-    println!(
-        "  cache:         {}",
-        if config.redis_url.is_some() {
-            "Redis"
-        } else {
-            "none"
-        }
-    );
+    println!("  search:        {}", app.search);
+    let cache_label = match &config.cache {
+        CacheChoice::Redis(_) => "Redis (shared)",
+        CacheChoice::Memory => "in-process memory",
+        CacheChoice::None => "none",
+    };
+    println!("  cache:         {cache_label}");
     match boot {
         Some(b) if b.generated => {
             println!(
@@ -172,12 +218,47 @@ async fn serve(args: ServeArgs) -> Result<()> {
         ),
         None => {}
     }
+    let indexer = app.spawn_indexer();
     tracing::info!(%addr, database = %app.database, "listening");
     axum::serve(listener, app.router())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    indexer.abort();
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn reindex(args: SearchArgs) -> Result<()> {
+    let (mut config, file) = resolve(&args.common)?;
+    init_logging(args.common.log_json || file.log_format.as_deref() == Some("json"));
+    apply_search(&mut config, &args, &file);
+    if let SearchChoice::Tantivy(dir) = &config.search {
+        // A fresh embedded index: documents of pages deleted meanwhile go with the old one.
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot remove the old index {}", dir.display()))?;
+        }
+    }
+    let app = App::build(&config).await?;
+    let started = std::time::Instant::now();
+    let pending = app
+        .services
+        .indexer
+        .drain()
+        .await
+        .map_err(|e| anyhow::anyhow!("applying queued index jobs: {e}"))?;
+    let pages = app
+        .services
+        .indexer
+        .reindex_all()
+        .await
+        .map_err(|e| anyhow::anyhow!("rebuilding the index: {e}"))?;
+    println!(
+        "Reindexed {pages} pages into {} in {:.1} s ({pending} queued jobs applied first)",
+        app.search,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -199,6 +280,7 @@ fn main() -> Result<()> {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Migrate(common) => migrate(common).await,
+            Command::Reindex(args) => reindex(args).await,
         }
     })
 }

@@ -48,21 +48,37 @@ pub fn tempdir(tag: &str) -> PathBuf {
 
 impl TestApp {
     pub async fn new(stores: Stores, cache: Arc<dyn Cache>) -> TestApp {
+        let search = Arc::new(orbit_search_tantivy::TantivyIndex::in_memory().unwrap());
+        TestApp::with_search(stores, cache, search).await
+    }
+
+    pub async fn with_search(
+        stores: Stores,
+        cache: Arc<dyn Cache>,
+        search: Arc<dyn orbit_ports::SearchIndex>,
+    ) -> TestApp {
         let mut config = orbit::config::Config::embedded(tempdir("app"));
         config.max_body_bytes = 64 * 1024;
-        let app = App::from_parts(&config, stores, cache);
-        app.services
-            .tokens
-            .bootstrap(Some(ADMIN))
-            .await
-            .unwrap()
-            .expect("a fresh store bootstraps");
+        config.max_page_bytes = 32 * 1024;
+        let parts = orbit::Parts {
+            stores,
+            cache,
+            search,
+            search_description: "test".into(),
+        };
+        let app = App::from_parts(&config, parts);
+        app.services.tokens.bootstrap(Some(ADMIN)).await.unwrap();
         let router = app.router();
         TestApp { app, router }
     }
 
     pub async fn memory() -> TestApp {
         TestApp::new(memory_stores(), Arc::new(orbit_memory::NoCache)).await
+    }
+
+    /// Applies every queued search-index job (what the background indexer does).
+    pub async fn index(&self) {
+        self.app.services.indexer.drain().await.unwrap();
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
@@ -136,12 +152,7 @@ impl TestApp {
 }
 
 pub fn memory_stores() -> Stores {
-    let store = Arc::new(orbit_memory::MemoryStore::new());
-    Stores {
-        workspaces: store.clone(),
-        users: store,
-        description: "memory".into(),
-    }
+    Stores::from_one(Arc::new(orbit_memory::MemoryStore::new()), "memory")
 }
 
 pub async fn sqlite_stores() -> Stores {
@@ -149,12 +160,7 @@ pub async fn sqlite_stores() -> Stores {
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    let store = Arc::new(store);
-    Stores {
-        workspaces: store.clone(),
-        users: store,
-        description: "sqlite".into(),
-    }
+    Stores::from_one(Arc::new(store), "sqlite")
 }
 
 /// A fresh PostgreSQL database, or `None` when the tests run without a server.
@@ -178,12 +184,7 @@ pub async fn postgres_stores() -> Option<Stores> {
     .await
     .unwrap();
     store.migrate().await.unwrap();
-    let store = Arc::new(store);
-    Some(Stores {
-        workspaces: store.clone(),
-        users: store,
-        description: "postgres".into(),
-    })
+    Some(Stores::from_one(Arc::new(store), "postgres"))
 }
 
 /// Every store backend available to this run.

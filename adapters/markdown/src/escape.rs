@@ -1,0 +1,172 @@
+//! Escaping for the HTML the writer produces, and the little entity decoding that the plain
+//! text of raw HTML needs.
+
+/// Appends `s` with `&`, `<`, `>`, `"` and `'` escaped: safe in text and in quoted attributes.
+pub(crate) fn html(out: &mut String, s: &str) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Appends raw HTML text or an attribute value taken from raw HTML: `<`, `>` and `"` are
+/// escaped, `&` is kept so that the author's character references still mean what they meant.
+pub(crate) fn raw(out: &mut String, s: &str) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Appends a link destination for an `href`/`src` attribute: characters that are safe in a URL
+/// are kept (`&` and `'` as references), everything else is percent-encoded.
+pub(crate) fn href(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        match b {
+            b'&' => out.push_str("&amp;"),
+            b'\'' => out.push_str("&#39;"),
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'('
+            | b')'
+            | b';'
+            | b'/'
+            | b'?'
+            | b':'
+            | b'@'
+            | b'='
+            | b'+'
+            | b'$'
+            | b','
+            | b'%'
+            | b'#' => out.push(char::from(b)),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+}
+
+/// Appends `s` with the common character references decoded (`&amp;`, `&lt;`, `&gt;`,
+/// `&quot;`, `&apos;`, `&nbsp;` and numeric ones); anything else is kept as written.
+pub(crate) fn decode_entities(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        // The longest reference decoded here is `&#x10FFFF;` (10 bytes).
+        let window_end = rest
+            .char_indices()
+            .take(12)
+            .find(|&(_, c)| c == ';')
+            .map(|(i, _)| i);
+        let decoded = window_end.and_then(|semi| {
+            let name = &rest[1..semi];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let value = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse::<u32>().ok()?,
+                    };
+                    Some(char::from_u32(value).unwrap_or('\u{FFFD}'))
+                }
+            }?;
+            Some((c, semi + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: fn(&mut String, &str), s: &str) -> String {
+        let mut out = String::new();
+        f(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn escapes_html_text_and_attributes() {
+        assert_eq!(
+            with(html, r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(with(html, "plain"), "plain");
+    }
+
+    #[test]
+    fn raw_keeps_references() {
+        assert_eq!(
+            with(raw, r#"&amp; <b> "q""#),
+            "&amp; &lt;b&gt; &quot;q&quot;"
+        );
+    }
+
+    #[test]
+    fn href_percent_encodes_unsafe_bytes() {
+        assert_eq!(with(href, "a b\"<é>&'"), "a%20b%22%3C%C3%A9%3E&amp;&#39;");
+        assert_eq!(with(href, "https://x.io/p?q=1#f"), "https://x.io/p?q=1#f");
+    }
+
+    #[test]
+    fn decodes_common_references() {
+        assert_eq!(
+            with(
+                decode_entities,
+                "a &amp; b &lt;&#65;&#x42;&nbsp;&bogus; & &#xFFFFFFFF;"
+            ),
+            "a & b <AB &bogus; & \u{FFFD}"
+        );
+        assert_eq!(with(decode_entities, "&"), "&");
+        assert_eq!(with(decode_entities, "&é;"), "&é;");
+    }
+}

@@ -1,0 +1,185 @@
+//! Orbit's Markdown renderer: [`CommonMarkRenderer`] implements
+//! [`orbit_ports::MarkdownRenderer`].
+//!
+//! Pipeline, one pass each and linear in the input:
+//!
+//! 1. **Parse** with pulldown-cmark: CommonMark plus GitHub tables, task lists and
+//!    strikethrough.
+//! 2. **Write** HTML from the events ([`writer`]): heading anchors (GitHub-style, unique),
+//!    `language-*` classes on fenced code, `align` on table cells, disabled task-list
+//!    checkboxes, plain text for search. Nesting is capped at [`writer::MAX_DEPTH`] open
+//!    elements (deeper lists, quotes and emphasis are flattened, their content kept) and raw
+//!    HTML is re-emitted in a canonical, balanced form with allowed tags only ([`raw`],
+//!    [`policy`]).
+//! 3. **Sanitize** with ammonia using the same policy: the final word on what survives (no
+//!    scripts, event handlers, `style`, frames or unsafe URLs), and every link gets
+//!    `rel="noopener noreferrer nofollow"`.
+//!
+//! Because step 2 bounds the depth of what step 3 parses, the HTML parser never sees deeply
+//! nested markup, which is what makes html5ever slow (scope checks scan the stack of open
+//! elements) or deep (recursion in consumers). Rendering never panics and stays bounded in
+//! time for any input: see `tests/hostile.rs`.
+
+mod escape;
+mod policy;
+mod raw;
+mod slug;
+mod writer;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use orbit_ports::{MarkdownRenderer, Rendered};
+use pulldown_cmark::{Options, Parser};
+
+/// Renders CommonMark with GitHub tables, task lists and strikethrough to sanitized HTML, plain
+/// text and a heading list. Cheap to share: build one and keep it (`Send + Sync`).
+pub struct CommonMarkRenderer {
+    sanitizer: ammonia::Builder<'static>,
+}
+
+impl CommonMarkRenderer {
+    pub fn new() -> Self {
+        Self {
+            sanitizer: sanitizer(),
+        }
+    }
+
+    fn options() -> Options {
+        Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH
+    }
+}
+
+impl Default for CommonMarkRenderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for CommonMarkRenderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommonMarkRenderer").finish_non_exhaustive()
+    }
+}
+
+impl MarkdownRenderer for CommonMarkRenderer {
+    fn render(&self, markdown: &str) -> Rendered {
+        let parser = Parser::new_ext(markdown, Self::options());
+        let out = writer::Writer::new(markdown.len()).run(parser);
+        let html = self.sanitizer.clean(&out.html).to_string();
+        Rendered {
+            html,
+            text: out.text,
+            headings: out.headings,
+        }
+    }
+}
+
+/// The ammonia policy: the allowlists of [`policy`], plus checks on the values the writer
+/// produces.
+fn sanitizer() -> ammonia::Builder<'static> {
+    let mut tag_attributes: HashMap<&'static str, HashSet<&'static str>> = HashMap::new();
+    for (tag, attrs) in policy::RAW_TAG_ATTRS.iter().chain(policy::WRITER_TAG_ATTRS) {
+        tag_attributes
+            .entry(tag)
+            .or_default()
+            .extend(attrs.iter().copied());
+    }
+    let mut builder = ammonia::Builder::empty();
+    builder
+        .tags(
+            policy::RAW_TAGS
+                .iter()
+                .chain(policy::WRITER_ONLY_TAGS)
+                .copied()
+                .collect(),
+        )
+        .clean_content_tags(policy::DROP_WITH_CONTENT.iter().copied().collect())
+        .tag_attributes(tag_attributes)
+        .generic_attributes(policy::GLOBAL_ATTRS.iter().copied().collect())
+        .generic_attribute_prefixes(HashSet::new())
+        .url_schemes(policy::URL_SCHEMES.iter().copied().collect())
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some(policy::LINK_REL))
+        .strip_comments(true)
+        .id_prefix(None)
+        // Whatever reaches the sanitizer, an `<input>` is a disabled checkbox.
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
+        .attribute_filter(filter_attribute);
+    builder
+}
+
+fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    let keep = match (element, attribute) {
+        ("code", "class") => policy::is_language_class(value),
+        ("input", "class") => value == policy::TASK_CHECKBOX_CLASS,
+        ("img", "src") => {
+            policy::url_scheme(value).is_none_or(|scheme| scheme == "http" || scheme == "https")
+        }
+        ("td" | "th", "align") => ["left", "center", "right"]
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(value.trim())),
+        ("ol", "start") => is_number(value, 9),
+        ("td" | "th", "colspan" | "rowspan") | ("col" | "colgroup", "span") => is_number(value, 3),
+        ("img", "width" | "height") => is_number(value, 5),
+        _ => true,
+    };
+    keep.then_some(Cow::Borrowed(value))
+}
+
+/// Whether `value` is a decimal number of at most `digits` digits.
+fn is_number(value: &str, digits: usize) -> bool {
+    let value = value.trim();
+    !value.is_empty() && value.len() <= digits && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html(markdown: &str) -> String {
+        CommonMarkRenderer::new().render(markdown).html
+    }
+
+    #[test]
+    fn renderer_is_shareable() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<CommonMarkRenderer>();
+        let _: Box<dyn MarkdownRenderer> = Box::new(CommonMarkRenderer::default());
+    }
+
+    #[test]
+    fn renders_commonmark() {
+        assert_eq!(
+            html("Hello *world*, **bold** and `code`."),
+            "<p>Hello <em>world</em>, <strong>bold</strong> and <code>code</code>.</p>\n"
+        );
+    }
+
+    #[test]
+    fn attribute_filter_checks_values() {
+        assert!(filter_attribute("code", "class", "language-rust").is_some());
+        assert!(filter_attribute("code", "class", "language-rust evil").is_none());
+        assert!(filter_attribute("img", "src", "https://x/y.png").is_some());
+        assert!(filter_attribute("img", "src", "y.png").is_some());
+        assert!(filter_attribute("img", "src", "mailto:a@b").is_none());
+        assert!(filter_attribute("td", "align", "center").is_some());
+        assert!(filter_attribute("td", "align", "justify").is_none());
+        assert!(filter_attribute("ol", "start", "3").is_some());
+        assert!(filter_attribute("ol", "start", "-3").is_none());
+        assert!(filter_attribute("td", "colspan", "100000").is_none());
+        assert!(filter_attribute("a", "href", "/x").is_some());
+    }
+
+    #[test]
+    fn flattening_keeps_content() {
+        let depth = writer::MAX_DEPTH * 2;
+        let md = "> ".repeat(depth) + "deep";
+        let out = CommonMarkRenderer::new().render(&md);
+        assert_eq!(out.text, "deep");
+        assert!(out.html.contains("deep"));
+        assert!(out.html.matches("<blockquote>").count() <= writer::MAX_DEPTH);
+    }
+}

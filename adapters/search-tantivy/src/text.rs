@@ -1,0 +1,236 @@
+//! What the person typed, turned into words; and the snippet cut from a hit's body.
+//!
+//! The words come from the same analyzer the index uses (split on non-alphanumerics,
+//! lowercased, ASCII-folded), so no query syntax exists that could fail to parse.
+
+use std::collections::BTreeMap;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+
+/// At most this many words of a query are used; the rest is ignored.
+pub const MAX_WORDS: usize = 16;
+/// The longest snippet cut around a match, in bytes of the body text.
+pub const SNIPPET_CHARS: usize = 200;
+/// The length of the excerpt shown when the body has no match (the match was in the title).
+pub const LEAD_CHARS: usize = 160;
+
+/// One word of the query and how loosely it may match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryWord {
+    pub text: String,
+    /// The last word also matches as a prefix: the person may still be typing it.
+    pub prefix: bool,
+    /// Edits (Damerau–Levenshtein, a transposition costs one) tolerated as a typo.
+    pub distance: u8,
+}
+
+/// Splits `text` into query words with `analyzer`; the last word is a prefix.
+pub fn query_words(analyzer: &TextAnalyzer, text: &str) -> Vec<QueryWord> {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut words: Vec<QueryWord> = Vec::new();
+    while let Some(token) = stream.next() {
+        if words.len() == MAX_WORDS {
+            break;
+        }
+        words.push(QueryWord {
+            distance: typo_distance(&token.text),
+            text: token.text.clone(),
+            prefix: false,
+        });
+    }
+    if let Some(last) = words.last_mut() {
+        last.prefix = true;
+    }
+    words
+}
+
+/// Typos tolerated in a word: none under 4 characters, one from 4, two from 8.
+pub fn typo_distance(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// How well a body token matches the query (for highlighting), if at all.
+fn token_weight(token: &str, words: &[QueryWord]) -> Option<f32> {
+    let mut best: Option<f32> = None;
+    for word in words {
+        let weight = if token == word.text {
+            1.0
+        } else if word.prefix && token.starts_with(&word.text) {
+            0.8
+        } else if word.distance > 0 && within_distance(token, &word.text, word.distance) {
+            0.5
+        } else {
+            continue;
+        };
+        best = Some(best.map_or(weight, |b: f32| b.max(weight)));
+    }
+    best
+}
+
+/// Whether the optimal-string-alignment distance between `a` and `b` is at most `max`.
+pub fn within_distance(a: &str, b: &str, max: u8) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let max = usize::from(max);
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    // Three rows: the one before the previous (for transpositions), the previous, the current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        current[0] = i;
+        let mut row_min = current[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut value = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                value = value.min(before[j - 2] + 1);
+            }
+            current[j] = value;
+            row_min = row_min.min(value);
+        }
+        if row_min > max {
+            return false;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()] <= max
+}
+
+/// The snippet of a hit: the best fragment of `body` around the query's words with the
+/// matches in `<mark>…</mark>`, or the start of the body when nothing in it matches; every
+/// other character HTML-escaped.
+pub fn snippet(
+    analyzer: &TextAnalyzer,
+    body_field: tantivy::schema::Field,
+    body: &str,
+    words: &[QueryWord],
+) -> String {
+    if !words.is_empty() {
+        let mut terms: BTreeMap<String, f32> = BTreeMap::new();
+        let mut tokens = analyzer.clone();
+        let mut stream = tokens.token_stream(body);
+        while let Some(token) = stream.next() {
+            if terms.contains_key(&token.text) {
+                continue;
+            }
+            if let Some(weight) = token_weight(&token.text, words) {
+                terms.insert(token.text.clone(), weight);
+            }
+        }
+        if !terms.is_empty() {
+            let generator =
+                SnippetGenerator::new(terms, analyzer.clone(), body_field, SNIPPET_CHARS);
+            let snippet = generator.snippet(body);
+            if !snippet.highlighted().is_empty() {
+                let fragment = snippet.fragment();
+                let mut html = String::with_capacity(fragment.len() + 32);
+                if !body.starts_with(fragment) {
+                    html.push('…');
+                }
+                let mut from = 0;
+                for range in merge_ranges(snippet.highlighted()) {
+                    escape_into(&mut html, &fragment[from..range.start]);
+                    html.push_str("<mark>");
+                    escape_into(&mut html, &fragment[range.clone()]);
+                    html.push_str("</mark>");
+                    from = range.end;
+                }
+                escape_into(&mut html, &fragment[from..]);
+                if !body.ends_with(fragment) {
+                    html.push('…');
+                }
+                return html;
+            }
+        }
+    }
+    lead(body)
+}
+
+/// The first [`LEAD_CHARS`] characters of `body`, cut at a word boundary, escaped.
+pub fn lead(body: &str) -> String {
+    let body = body.trim();
+    let mut html = String::new();
+    match body.char_indices().nth(LEAD_CHARS) {
+        None => escape_into(&mut html, body),
+        Some((cut, _)) => {
+            let head = &body[..cut];
+            let head = match head.rfind(char::is_whitespace) {
+                Some(space) if space > cut / 2 => &head[..space],
+                _ => head,
+            };
+            escape_into(&mut html, head.trim_end());
+            html.push('…');
+        }
+    }
+    html
+}
+
+/// Sorted, non-overlapping ranges; adjacent highlights stay separate marks.
+fn merge_ranges(ranges: &[std::ops::Range<usize>]) -> Vec<std::ops::Range<usize>> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(sorted.len());
+    for range in sorted {
+        match merged.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+/// Appends `text` with `& < > " '` escaped.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_a_transposition_as_one_edit() {
+        assert!(within_distance("deploymnet", "deployment", 1));
+        assert!(within_distance("deploy", "deploy", 0));
+        assert!(within_distance("kitten", "sitten", 1));
+        assert!(!within_distance("kitten", "sitting", 2));
+        assert!(within_distance("kitten", "sitting", 3));
+        assert!(!within_distance("abc", "abcdef", 2));
+    }
+
+    #[test]
+    fn typo_tolerance_grows_with_the_word() {
+        assert_eq!(typo_distance("api"), 0);
+        assert_eq!(typo_distance("docs"), 1);
+        assert_eq!(typo_distance("deployment"), 2);
+    }
+
+    #[test]
+    fn lead_cuts_at_a_word_and_escapes() {
+        assert_eq!(lead("a <b> & c"), "a &lt;b&gt; &amp; c");
+        let long = "word ".repeat(100);
+        let cut = lead(&long);
+        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.chars().count() <= LEAD_CHARS + 1);
+    }
+}

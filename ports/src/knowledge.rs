@@ -1,0 +1,141 @@
+use crate::StoreError;
+use async_trait::async_trait;
+use orbit_core::knowledge::{Page, PageSummary, PathSlug, Revision, RevisionSummary, Space};
+use orbit_core::{PageId, SpaceId, UserId, WorkspaceId};
+
+/// A page whose search document must be brought up to date (the transactional outbox
+/// between the database and the search index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexJob {
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    /// The page to index, or to remove from the index when it no longer exists.
+    pub page_id: PageId,
+}
+
+/// Knowledge spaces, pages and their revisions.
+///
+/// Invariants every implementation keeps (checked by the contract suite):
+/// - every query is scoped to one workspace: an id from another workspace is not found;
+/// - each page write (create, update, restore, delete, and deleting a space) records an
+///   [`IndexJob`] in the same transaction, so the search index can never silently miss it;
+/// - `update_page` is a compare-and-set on the revision: it returns [`StoreError::Stale`]
+///   with the current revision when `base_revision` is not the stored one;
+/// - page slugs are unique among siblings (`AlreadyExists`); a move never makes a page its
+///   own ancestor (`Refused`), even under concurrent moves; a page with children cannot be
+///   deleted (`Refused`).
+#[async_trait]
+pub trait KnowledgeStore: Send + Sync + 'static {
+    /// `AlreadyExists` if the slug is taken in the workspace.
+    async fn create_space(&self, space: &Space, members: &[UserId]) -> Result<(), StoreError>;
+    async fn get_space(
+        &self,
+        workspace: &WorkspaceId,
+        id: &SpaceId,
+    ) -> Result<Option<Space>, StoreError>;
+    async fn get_space_by_slug(
+        &self,
+        workspace: &WorkspaceId,
+        slug: &PathSlug,
+    ) -> Result<Option<Space>, StoreError>;
+    /// Every space of the workspace, ordered by slug.
+    async fn list_spaces(&self, workspace: &WorkspaceId) -> Result<Vec<Space>, StoreError>;
+    /// Saves name, description, visibility and update time.
+    async fn update_space(&self, space: &Space) -> Result<(), StoreError>;
+    /// Replaces the members of a (restricted) space.
+    async fn set_space_members(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+        members: &[UserId],
+    ) -> Result<(), StoreError>;
+    async fn space_members(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+    ) -> Result<Vec<UserId>, StoreError>;
+    /// The restricted spaces of the workspace that list `user` as a member.
+    async fn member_spaces(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<SpaceId>, StoreError>;
+    /// Deletes the space, its pages and their revisions; records an index job per page,
+    /// with id `"{job_prefix}:{page_id}"`. `NotFound` if absent.
+    async fn delete_space(
+        &self,
+        workspace: &WorkspaceId,
+        id: &SpaceId,
+        job_prefix: &str,
+    ) -> Result<Vec<PageId>, StoreError>;
+
+    /// Inserts a page and its first revision. `NotFound` if the space, or the parent in
+    /// that space, does not exist; `AlreadyExists` if a sibling has the slug.
+    async fn create_page(
+        &self,
+        page: &Page,
+        first: &Revision,
+        job_id: &str,
+    ) -> Result<(), StoreError>;
+    async fn get_page(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+    ) -> Result<Option<Page>, StoreError>;
+    /// All pages of a space (without bodies), in no particular order.
+    async fn list_pages(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+    ) -> Result<Vec<PageSummary>, StoreError>;
+    /// Saves a new revision of the page (title, slug, body, revision, update time and
+    /// author taken from `page`) if the stored revision is `base_revision`.
+    async fn update_page(
+        &self,
+        page: &Page,
+        revision: &Revision,
+        base_revision: i64,
+        job_id: &str,
+    ) -> Result<(), StoreError>;
+    /// Moves a page under `parent` (None: the space's root) and renumbers the new siblings
+    /// in the order given by `siblings` (which includes the page itself).
+    async fn move_page(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+        parent: Option<&PageId>,
+        siblings: &[PageId],
+    ) -> Result<(), StoreError>;
+    /// Deletes a page without children, with its revisions.
+    async fn delete_page(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+        job_id: &str,
+    ) -> Result<(), StoreError>;
+    /// Revisions newest first, strictly older than `before` when given, at most `limit + 1`.
+    async fn list_revisions(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<RevisionSummary>, StoreError>;
+    async fn get_revision(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageId,
+        revision: i64,
+    ) -> Result<Option<Revision>, StoreError>;
+
+    /// The oldest pending index jobs.
+    async fn pending_index_jobs(&self, limit: u32) -> Result<Vec<IndexJob>, StoreError>;
+    /// Marks jobs done (deletes them).
+    async fn complete_index_jobs(&self, ids: &[String]) -> Result<(), StoreError>;
+    /// Pages of every workspace in id order, after `after` (for rebuilding the index).
+    async fn pages_after(
+        &self,
+        after: Option<&PageId>,
+        limit: u32,
+    ) -> Result<Vec<Page>, StoreError>;
+}

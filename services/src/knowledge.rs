@@ -1,0 +1,863 @@
+//! Knowledge spaces and pages: the use cases, their permissions and the optimistic
+//! concurrency of edits.
+
+use crate::{CachedReads, Deps, WorkspaceService, store_err};
+use orbit_core::knowledge::{
+    Page, PageSummary, PathSlug, Revision, RevisionSummary, Space, Visibility, tree_order,
+    validate_body, validate_title,
+};
+use orbit_core::{Actor, Error, PageId, Result, Role, SpaceId, UserId, WorkspaceId, clean_text};
+use orbit_ports::{Rendered, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// How a caller names a space.
+#[derive(Debug, Clone)]
+pub enum SpaceRef {
+    Id(String),
+    Slug(String),
+}
+
+/// A space with its members (empty unless restricted).
+#[derive(Debug, Clone)]
+pub struct SpaceView {
+    pub space: Space,
+    pub members: Vec<UserId>,
+}
+
+/// A page as read: stored fields plus its rendering.
+#[derive(Debug, Clone)]
+pub struct PageView {
+    pub page: Page,
+    pub rendered: Rendered,
+}
+
+/// Changes to a space; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SpacePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<Visibility>,
+    /// User ids or logins.
+    pub members: Option<Vec<String>>,
+}
+
+/// Changes to a page; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PagePatch {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedPage {
+    id: String,
+    workspace_id: String,
+    space_id: String,
+    parent_id: Option<String>,
+    slug: String,
+    title: String,
+    body: String,
+    sort_order: i64,
+    revision: i64,
+    created_at: i64,
+    updated_at: i64,
+    updated_by: String,
+    html: String,
+    headings: Vec<(u8, String, String)>,
+}
+
+fn page_key(ws: &WorkspaceId, id: &PageId) -> String {
+    format!("page:{ws}:{id}")
+}
+
+#[derive(Clone)]
+pub struct KnowledgeService {
+    deps: Deps,
+    workspaces: WorkspaceService,
+    cache: CachedReads,
+}
+
+fn space_not_found(reference: &str) -> Error {
+    Error::NotFound(format!("space '{reference}'"))
+}
+
+fn page_not_found(reference: &str) -> Error {
+    Error::NotFound(format!("page '{reference}'"))
+}
+
+impl KnowledgeService {
+    pub(crate) fn new(deps: Deps, workspaces: WorkspaceService, cache: CachedReads) -> Self {
+        KnowledgeService {
+            deps,
+            workspaces,
+            cache,
+        }
+    }
+
+    fn poke_indexer(&self) {
+        (self.deps.index_signal)();
+    }
+
+    /// Whether the actor (with `role` in the workspace) may see `space`.
+    async fn can_see(&self, actor: &Actor, role: Role, space: &Space) -> Result<bool> {
+        if space.visibility == Visibility::Workspace || role.can_administer() {
+            return Ok(true);
+        }
+        let members = self
+            .deps
+            .knowledge
+            .space_members(&space.workspace_id, &space.id)
+            .await
+            .map_err(store_err)?;
+        Ok(members.contains(&actor.user.id))
+    }
+
+    /// The ids of every space the actor can see in the workspace (for search filters).
+    pub async fn visible_space_ids(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceId,
+        role: Role,
+    ) -> Result<Vec<String>> {
+        let spaces = self
+            .deps
+            .knowledge
+            .list_spaces(workspace)
+            .await
+            .map_err(store_err)?;
+        let mine: Vec<SpaceId> = if role.can_administer() {
+            Vec::new()
+        } else {
+            self.deps
+                .knowledge
+                .member_spaces(workspace, &actor.user.id)
+                .await
+                .map_err(store_err)?
+        };
+        Ok(spaces
+            .into_iter()
+            .filter(|s| {
+                s.visibility == Visibility::Workspace
+                    || role.can_administer()
+                    || mine.contains(&s.id)
+            })
+            .map(|s| s.id.to_string())
+            .collect())
+    }
+
+    async fn visible_space(
+        &self,
+        actor: &Actor,
+        ws: &WorkspaceId,
+        role: Role,
+        id: &str,
+    ) -> Result<Space> {
+        let space_id = SpaceId::parse("space_id", id)?;
+        let space = self
+            .deps
+            .knowledge
+            .get_space(ws, &space_id)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| space_not_found(id))?;
+        if !self.can_see(actor, role, &space).await? {
+            return Err(space_not_found(id));
+        }
+        Ok(space)
+    }
+
+    async fn view(&self, space: Space) -> Result<SpaceView> {
+        let members = if space.visibility == Visibility::Restricted {
+            self.deps
+                .knowledge
+                .space_members(&space.workspace_id, &space.id)
+                .await
+                .map_err(store_err)?
+        } else {
+            Vec::new()
+        };
+        Ok(SpaceView { space, members })
+    }
+
+    async fn resolve_users(&self, refs: &[String]) -> Result<Vec<UserId>> {
+        let mut out = Vec::new();
+        for r in refs {
+            let users = &self.deps.users;
+            let user = match users.get_user_by_login(r).await.map_err(store_err)? {
+                Some(u) => Some(u),
+                None => match UserId::parse("members", r) {
+                    Ok(id) => users.get_user(&id).await.map_err(store_err)?,
+                    Err(_) => None,
+                },
+            };
+            let user = user.ok_or_else(|| Error::NotFound(format!("user '{r}'")))?;
+            if !out.contains(&user.id) {
+                out.push(user.id);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn create_space(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        slug: &str,
+        name: &str,
+        description: &str,
+        visibility: Option<Visibility>,
+        members: &[String],
+    ) -> Result<SpaceView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied(
+                "viewers cannot create spaces".into(),
+            ));
+        }
+        let now = self.deps.clock.now();
+        let visibility = visibility.unwrap_or(Visibility::Workspace);
+        let space = Space {
+            id: SpaceId::new(self.deps.ids.new_id()),
+            workspace_id: ws.clone(),
+            slug: PathSlug::parse("slug", slug)?,
+            name: Space::validate_name(name)?,
+            description: clean_text("description", description, false, 2000)?,
+            visibility,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut member_ids = self.resolve_users(members).await?;
+        if visibility == Visibility::Restricted && !member_ids.contains(&actor.user.id) {
+            member_ids.insert(0, actor.user.id.clone());
+        }
+        if visibility == Visibility::Workspace && !member_ids.is_empty() {
+            return Err(Error::invalid("members", "apply to restricted spaces only"));
+        }
+        self.ensure_workspace_members(&ws, &member_ids).await?;
+        self.deps
+            .knowledge
+            .create_space(&space, &member_ids)
+            .await
+            .map_err(store_err)?;
+        tracing::info!(workspace = %ws, space = %space.id, user = %actor.user.id, "space created");
+        Ok(SpaceView {
+            space,
+            members: member_ids,
+        })
+    }
+
+    async fn ensure_workspace_members(&self, ws: &WorkspaceId, users: &[UserId]) -> Result<()> {
+        for u in users {
+            if self
+                .deps
+                .workspaces
+                .get_role(ws, u)
+                .await
+                .map_err(store_err)?
+                .is_none()
+            {
+                return Err(Error::invalid(
+                    "members",
+                    format!("user '{u}' is not a member of this workspace"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn get_space(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        reference: &SpaceRef,
+    ) -> Result<SpaceView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let (label, found) = match reference {
+            SpaceRef::Id(id) => (
+                id.clone(),
+                self.deps
+                    .knowledge
+                    .get_space(&ws, &SpaceId::parse("id", id)?)
+                    .await,
+            ),
+            SpaceRef::Slug(slug) => (
+                slug.clone(),
+                self.deps
+                    .knowledge
+                    .get_space_by_slug(&ws, &PathSlug::parse("slug", slug)?)
+                    .await,
+            ),
+        };
+        let space = found
+            .map_err(store_err)?
+            .ok_or_else(|| space_not_found(&label))?;
+        if !self.can_see(actor, role, &space).await? {
+            return Err(space_not_found(&label));
+        }
+        self.view(space).await
+    }
+
+    pub async fn list_spaces(&self, actor: &Actor, workspace_id: &str) -> Result<Vec<SpaceView>> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let visible = self.visible_space_ids(actor, &ws, role).await?;
+        let spaces = self
+            .deps
+            .knowledge
+            .list_spaces(&ws)
+            .await
+            .map_err(store_err)?;
+        let mut out = Vec::new();
+        for s in spaces
+            .into_iter()
+            .filter(|s| visible.contains(&s.id.to_string()))
+        {
+            out.push(self.view(s).await?);
+        }
+        Ok(out)
+    }
+
+    async fn may_manage(&self, actor: &Actor, role: Role, space: &Space) -> Result<bool> {
+        if role.can_administer() {
+            return Ok(true);
+        }
+        Ok(role.can_write()
+            && space.visibility == Visibility::Restricted
+            && self
+                .deps
+                .knowledge
+                .space_members(&space.workspace_id, &space.id)
+                .await
+                .map_err(store_err)?
+                .contains(&actor.user.id))
+    }
+
+    pub async fn update_space(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        id: &str,
+        patch: SpacePatch,
+    ) -> Result<SpaceView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let mut space = self.visible_space(actor, &ws, role, id).await?;
+        if !self.may_manage(actor, role, &space).await? {
+            return Err(Error::PermissionDenied(
+                "only the workspace's owners and admins (or members of a restricted space) can change a space".into(),
+            ));
+        }
+        if let Some(name) = patch.name {
+            space.name = Space::validate_name(&name)?;
+        }
+        if let Some(description) = patch.description {
+            space.description = clean_text("description", &description, false, 2000)?;
+        }
+        if let Some(v) = patch.visibility {
+            space.visibility = v;
+        }
+        space.updated_at = self.deps.clock.now();
+        self.deps
+            .knowledge
+            .update_space(&space)
+            .await
+            .map_err(store_err)?;
+        if let Some(members) = patch.members {
+            let ids = self.resolve_users(&members).await?;
+            self.ensure_workspace_members(&ws, &ids).await?;
+            self.deps
+                .knowledge
+                .set_space_members(&ws, &space.id, &ids)
+                .await
+                .map_err(store_err)?;
+        }
+        self.view(space).await
+    }
+
+    pub async fn delete_space(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        id: &str,
+        confirm_slug: &str,
+    ) -> Result<()> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let space = self.visible_space(actor, &ws, role, id).await?;
+        if !role.can_administer() {
+            return Err(Error::PermissionDenied(
+                "only owners and admins can delete a space".into(),
+            ));
+        }
+        if confirm_slug != space.slug.as_str() {
+            return Err(Error::invalid(
+                "confirm_slug",
+                format!(
+                    "must repeat the space's slug '{}' to confirm the deletion",
+                    space.slug
+                ),
+            ));
+        }
+        let prefix = self.deps.ids.new_id();
+        let pages = self
+            .deps
+            .knowledge
+            .delete_space(&ws, &space.id, &prefix)
+            .await
+            .map_err(store_err)?;
+        self.cache
+            .invalidate(pages.iter().map(|p| page_key(&ws, p)).collect())
+            .await;
+        self.poke_indexer();
+        tracing::info!(workspace = %ws, space = %space.id, pages = pages.len(), "space deleted");
+        Ok(())
+    }
+
+    fn check_body(&self, body: &str) -> Result<()> {
+        validate_body(body, self.deps.limits.max_page_bytes)
+    }
+
+    pub async fn create_page(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+        parent_id: &str,
+        title: &str,
+        slug: &str,
+        body: &str,
+    ) -> Result<PageView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let space = self.visible_space(actor, &ws, role, space_id).await?;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied("viewers cannot write pages".into()));
+        }
+        let title = validate_title(title)?;
+        let slug = if slug.is_empty() {
+            PathSlug::from_title(&title)
+        } else {
+            PathSlug::parse("slug", slug)?
+        };
+        self.check_body(body)?;
+        let parent = if parent_id.is_empty() {
+            None
+        } else {
+            Some(PageId::parse("parent_id", parent_id)?)
+        };
+        let siblings = self
+            .deps
+            .knowledge
+            .list_pages(&ws, &space.id)
+            .await
+            .map_err(store_err)?;
+        let sort_order = siblings
+            .iter()
+            .filter(|p| p.parent_id == parent)
+            .map(|p| p.sort_order + 1)
+            .max()
+            .unwrap_or(0);
+        let now = self.deps.clock.now();
+        let page = Page {
+            id: PageId::new(self.deps.ids.new_id()),
+            workspace_id: ws.clone(),
+            space_id: space.id.clone(),
+            parent_id: parent,
+            slug,
+            title,
+            body: body.to_owned(),
+            sort_order,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+            updated_by: actor.user.id.clone(),
+        };
+        let revision = Revision {
+            page_id: page.id.clone(),
+            revision: 1,
+            title: page.title.clone(),
+            body: page.body.clone(),
+            author: actor.user.id.clone(),
+            created_at: now,
+            note: "created".into(),
+        };
+        self.deps
+            .knowledge
+            .create_page(&page, &revision, &self.deps.ids.new_id())
+            .await
+            .map_err(store_err)?;
+        self.poke_indexer();
+        let rendered = self.deps.markdown.render(&page.body);
+        Ok(PageView { page, rendered })
+    }
+
+    /// Loads a page the actor may see, through the cache.
+    async fn load_page(
+        &self,
+        actor: &Actor,
+        ws: &WorkspaceId,
+        role: Role,
+        id: &str,
+    ) -> Result<PageView> {
+        let page_id = PageId::parse("id", id)?;
+        let key = page_key(ws, &page_id);
+        let view = match self.cache.get::<CachedPage>(&key).await {
+            Some(c) => PageView {
+                page: Page {
+                    id: PageId::new(c.id),
+                    workspace_id: WorkspaceId::new(c.workspace_id),
+                    space_id: SpaceId::new(c.space_id),
+                    parent_id: c.parent_id.map(PageId::new),
+                    slug: PathSlug::parse("slug", &c.slug)?,
+                    title: c.title,
+                    body: c.body,
+                    sort_order: c.sort_order,
+                    revision: c.revision,
+                    created_at: orbit_core::Timestamp(c.created_at),
+                    updated_at: orbit_core::Timestamp(c.updated_at),
+                    updated_by: UserId::new(c.updated_by),
+                },
+                rendered: Rendered {
+                    html: c.html,
+                    text: String::new(),
+                    headings: c.headings,
+                },
+            },
+            None => {
+                let page = self
+                    .deps
+                    .knowledge
+                    .get_page(ws, &page_id)
+                    .await
+                    .map_err(store_err)?
+                    .ok_or_else(|| page_not_found(id))?;
+                let rendered = self.deps.markdown.render(&page.body);
+                let p = &page;
+                let cached = CachedPage {
+                    id: p.id.to_string(),
+                    workspace_id: p.workspace_id.to_string(),
+                    space_id: p.space_id.to_string(),
+                    parent_id: p.parent_id.as_ref().map(|x| x.to_string()),
+                    slug: p.slug.to_string(),
+                    title: p.title.clone(),
+                    body: p.body.clone(),
+                    sort_order: p.sort_order,
+                    revision: p.revision,
+                    created_at: p.created_at.0,
+                    updated_at: p.updated_at.0,
+                    updated_by: p.updated_by.to_string(),
+                    html: rendered.html.clone(),
+                    headings: rendered.headings.clone(),
+                };
+                self.cache.put(&key, &cached).await;
+                PageView { page, rendered }
+            }
+        };
+        // Visibility is checked on every read, cached page or not.
+        self.visible_space(actor, ws, role, view.page.space_id.as_str())
+            .await
+            .map_err(|_| page_not_found(id))?;
+        Ok(view)
+    }
+
+    pub async fn get_page(&self, actor: &Actor, workspace_id: &str, id: &str) -> Result<PageView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        self.load_page(actor, &ws, role, id).await
+    }
+
+    async fn save(
+        &self,
+        actor: &Actor,
+        ws: &WorkspaceId,
+        current: Page,
+        base_revision: i64,
+        title: String,
+        slug: PathSlug,
+        body: String,
+        note: String,
+    ) -> Result<PageView> {
+        let now = self.deps.clock.now();
+        let page = Page {
+            title,
+            slug,
+            body,
+            revision: current.revision + 1,
+            updated_at: now,
+            updated_by: actor.user.id.clone(),
+            ..current
+        };
+        let revision = Revision {
+            page_id: page.id.clone(),
+            revision: page.revision,
+            title: page.title.clone(),
+            body: page.body.clone(),
+            author: actor.user.id.clone(),
+            created_at: now,
+            note,
+        };
+        let result = self
+            .deps
+            .knowledge
+            .update_page(&page, &revision, base_revision, &self.deps.ids.new_id())
+            .await;
+        self.cache.invalidate(vec![page_key(ws, &page.id)]).await;
+        result.map_err(store_err)?;
+        self.poke_indexer();
+        let rendered = self.deps.markdown.render(&page.body);
+        Ok(PageView { page, rendered })
+    }
+
+    fn require_base(base_revision: i64) -> Result<()> {
+        if base_revision <= 0 {
+            return Err(Error::invalid(
+                "base_revision",
+                "is required: send the revision your edit started from",
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn update_page(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        id: &str,
+        base_revision: i64,
+        patch: PagePatch,
+    ) -> Result<PageView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        Self::require_base(base_revision)?;
+        let current = self.load_page(actor, &ws, role, id).await?.page;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied("viewers cannot edit pages".into()));
+        }
+        let title = match patch.title {
+            Some(t) => validate_title(&t)?,
+            None => current.title.clone(),
+        };
+        let slug = match patch.slug {
+            Some(s) => PathSlug::parse("slug", &s)?,
+            None => current.slug.clone(),
+        };
+        let body = patch.body.unwrap_or_else(|| current.body.clone());
+        self.check_body(&body)?;
+        if current.revision != base_revision {
+            // Checked again atomically by the store; this only saves work.
+            return Err(store_err(StoreError::Stale {
+                current: current.revision,
+            }));
+        }
+        self.save(
+            actor,
+            &ws,
+            current,
+            base_revision,
+            title,
+            slug,
+            body,
+            "edited".into(),
+        )
+        .await
+    }
+
+    pub async fn restore_revision(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        id: &str,
+        revision: i64,
+        base_revision: i64,
+    ) -> Result<PageView> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        Self::require_base(base_revision)?;
+        let current = self.load_page(actor, &ws, role, id).await?.page;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied(
+                "viewers cannot restore revisions".into(),
+            ));
+        }
+        let old = self
+            .deps
+            .knowledge
+            .get_revision(&ws, &current.id, revision)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::NotFound(format!("revision {revision} of page '{id}'")))?;
+        let slug = current.slug.clone();
+        self.save(
+            actor,
+            &ws,
+            current,
+            base_revision,
+            old.title,
+            slug,
+            old.body,
+            format!("restored revision {revision}"),
+        )
+        .await
+    }
+
+    pub async fn move_page(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        id: &str,
+        parent_id: &str,
+        position: i32,
+    ) -> Result<()> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let page = self.load_page(actor, &ws, role, id).await?.page;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied("viewers cannot move pages".into()));
+        }
+        let parent = if parent_id.is_empty() {
+            None
+        } else {
+            Some(PageId::parse("parent_id", parent_id)?)
+        };
+        if parent.as_ref() == Some(&page.id) {
+            return Err(Error::FailedPrecondition(
+                "a page cannot be moved under itself or one of its own descendants".into(),
+            ));
+        }
+        let all = self
+            .deps
+            .knowledge
+            .list_pages(&ws, &page.space_id)
+            .await
+            .map_err(store_err)?;
+        let mut siblings: Vec<&PageSummary> = all
+            .iter()
+            .filter(|p| p.parent_id == parent && p.id != page.id)
+            .collect();
+        siblings.sort_by(|a, b| {
+            a.sort_order
+                .cmp(&b.sort_order)
+                .then_with(|| a.title.cmp(&b.title))
+        });
+        let mut order: Vec<PageId> = siblings.into_iter().map(|p| p.id.clone()).collect();
+        let at = usize::try_from(position.max(0))
+            .unwrap_or(0)
+            .min(order.len());
+        order.insert(at, page.id.clone());
+        self.deps
+            .knowledge
+            .move_page(&ws, &page.id, parent.as_ref(), &order)
+            .await
+            .map_err(store_err)?;
+        self.cache.invalidate(vec![page_key(&ws, &page.id)]).await;
+        Ok(())
+    }
+
+    pub async fn delete_page(&self, actor: &Actor, workspace_id: &str, id: &str) -> Result<()> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let page = self.load_page(actor, &ws, role, id).await?.page;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied(
+                "viewers cannot delete pages".into(),
+            ));
+        }
+        let result = self
+            .deps
+            .knowledge
+            .delete_page(&ws, &page.id, &self.deps.ids.new_id())
+            .await;
+        self.cache.invalidate(vec![page_key(&ws, &page.id)]).await;
+        result.map_err(store_err)?;
+        self.poke_indexer();
+        Ok(())
+    }
+
+    /// The tree of a space (or one page's subtree) in depth-first order with depths.
+    pub async fn list_pages(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+        root_id: &str,
+    ) -> Result<Vec<(usize, PageSummary)>> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let space = self.visible_space(actor, &ws, role, space_id).await?;
+        let all = self
+            .deps
+            .knowledge
+            .list_pages(&ws, &space.id)
+            .await
+            .map_err(store_err)?;
+        let ordered = tree_order(&all);
+        if root_id.is_empty() {
+            return Ok(ordered.into_iter().map(|(d, p)| (d, p.clone())).collect());
+        }
+        let start = ordered
+            .iter()
+            .position(|(_, p)| p.id.as_str() == root_id)
+            .ok_or_else(|| page_not_found(root_id))?;
+        let base = ordered[start].0;
+        Ok(ordered[start..]
+            .iter()
+            .enumerate()
+            .take_while(|(i, (d, _))| *i == 0 || *d > base)
+            .map(|(_, (d, p))| (d - base, (*p).clone()))
+            .collect())
+    }
+
+    pub async fn list_revisions(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        page_id: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<RevisionSummary>, Option<String>)> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let page = self.load_page(actor, &ws, role, page_id).await?.page;
+        let request = orbit_core::PageRequest::parse(page_size, page_token)?;
+        let before =
+            match &request.after {
+                Some(s) => Some(s.parse::<i64>().map_err(|_| {
+                    Error::invalid("page_token", "is not a token this server issued")
+                })?),
+                None => None,
+            };
+        let rows = self
+            .deps
+            .knowledge
+            .list_revisions(&ws, &page.id, before, request.limit)
+            .await
+            .map_err(store_err)?;
+        let page =
+            orbit_core::Page::from_overfetch(rows, request.limit, |r| r.revision.to_string());
+        Ok((page.items, page.next))
+    }
+
+    pub async fn get_revision(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        page_id: &str,
+        revision: i64,
+    ) -> Result<(Revision, String, Rendered)> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let page = self.load_page(actor, &ws, role, page_id).await?.page;
+        let rev = self
+            .deps
+            .knowledge
+            .get_revision(&ws, &page.id, revision)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::NotFound(format!("revision {revision} of page '{page_id}'")))?;
+        let login = self
+            .deps
+            .users
+            .get_user(&rev.author)
+            .await
+            .map_err(store_err)?
+            .map(|u| u.login.as_str().to_owned())
+            .unwrap_or_default();
+        let rendered = self.deps.markdown.render(&rev.body);
+        Ok((rev, login, rendered))
+    }
+
+    /// Renders Markdown for a preview. Any signed-in user may; the size limit applies.
+    pub fn render(&self, _actor: &Actor, markdown: &str) -> Result<Rendered> {
+        self.check_body(markdown)?;
+        Ok(self.deps.markdown.render(markdown))
+    }
+}

@@ -1,0 +1,258 @@
+//! Search across a workspace, and the indexer that keeps the search index in step with the
+//! database through the transactional outbox (`search_outbox`).
+
+use crate::{Deps, KnowledgeService, WorkspaceService, store_err};
+use orbit_core::{Actor, Error, PageId, Result};
+use orbit_ports::{DocKind, SearchDoc, SearchError, SearchHit, SearchQuery};
+
+pub const MAX_QUERY_CHARS: usize = 500;
+pub const DEFAULT_RESULTS: u32 = 20;
+pub const MAX_RESULTS: u32 = 100;
+/// Results deeper than this are not served (ask a narrower question instead).
+pub const MAX_OFFSET: usize = 10_000;
+
+fn search_err(err: SearchError) -> Error {
+    match err {
+        SearchError::InvalidQuery(msg) => Error::invalid("query", msg),
+        SearchError::Unavailable(msg) => {
+            Error::Unavailable(format!("search is unavailable: {msg}"))
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SearchService {
+    deps: Deps,
+    workspaces: WorkspaceService,
+    knowledge: KnowledgeService,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    pub total: u64,
+    pub next: Option<String>,
+}
+
+impl SearchService {
+    pub(crate) fn new(
+        deps: Deps,
+        workspaces: WorkspaceService,
+        knowledge: KnowledgeService,
+    ) -> Self {
+        SearchService {
+            deps,
+            workspaces,
+            knowledge,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        text: &str,
+        kinds: &[String],
+        space_ids: &[String],
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<SearchPage> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::invalid(
+                "query",
+                format!("is longer than {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let kinds = kinds
+            .iter()
+            .map(|k| {
+                DocKind::parse(k).ok_or_else(|| {
+                    Error::invalid(
+                        "kinds",
+                        format!("{k:?} is not one of page, repository, api"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let limit = match page_size {
+            0 => DEFAULT_RESULTS,
+            n if n < 0 || n as u32 > MAX_RESULTS => {
+                return Err(Error::invalid(
+                    "page_size",
+                    format!("must be between 1 and {MAX_RESULTS}"),
+                ));
+            }
+            n => n as u32,
+        };
+        let offset = if page_token.is_empty() {
+            0
+        } else {
+            orbit_core::Cursor::decode(page_token)?
+                .parse::<usize>()
+                .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?
+        };
+        if offset > MAX_OFFSET {
+            return Err(Error::invalid(
+                "page_token",
+                "goes deeper than 10,000 results; refine the query",
+            ));
+        }
+        let allowed = self.knowledge.visible_space_ids(actor, &ws, role).await?;
+        let only: Vec<String> = space_ids
+            .iter()
+            .filter(|s| allowed.contains(s))
+            .cloned()
+            .collect();
+        if !space_ids.is_empty() && only.is_empty() {
+            return Ok(SearchPage {
+                hits: Vec::new(),
+                total: 0,
+                next: None,
+            });
+        }
+        let query = SearchQuery {
+            workspace_id: ws,
+            text: text.trim().to_owned(),
+            kinds,
+            allowed_spaces: allowed,
+            only_spaces: only,
+            limit: limit as usize,
+            offset,
+        };
+        let results = self.deps.search.search(&query).await.map_err(search_err)?;
+        let next_offset = offset + results.hits.len();
+        let next = (results.hits.len() == limit as usize
+            && (next_offset as u64) < results.total
+            && next_offset <= MAX_OFFSET)
+            .then(|| orbit_core::Cursor::encode(&next_offset.to_string()));
+        Ok(SearchPage {
+            hits: results.hits,
+            total: results.total,
+            next,
+        })
+    }
+}
+
+/// Brings the search index up to date with the database.
+#[derive(Clone)]
+pub struct SearchIndexer {
+    deps: Deps,
+}
+
+impl SearchIndexer {
+    pub(crate) fn new(deps: Deps) -> Self {
+        SearchIndexer { deps }
+    }
+
+    fn doc(&self, page: &orbit_core::knowledge::Page) -> SearchDoc {
+        let rendered = self.deps.markdown.render(&page.body);
+        SearchDoc {
+            workspace_id: page.workspace_id.clone(),
+            kind: DocKind::Page,
+            id: page.id.to_string(),
+            space_id: page.space_id.to_string(),
+            title: page.title.clone(),
+            body: rendered.text,
+            keywords: rendered
+                .headings
+                .into_iter()
+                .map(|(_, text, _)| text)
+                .collect::<Vec<_>>()
+                .join(" "),
+            updated_at: page.updated_at.0,
+        }
+    }
+
+    /// Applies up to `batch` pending outbox jobs: upserts pages that exist, deletes the ones
+    /// that are gone, makes the changes searchable, then marks the jobs done. Returns how
+    /// many jobs it applied. A crash at any point leaves the jobs pending (they are
+    /// idempotent), so they are applied again on the next run.
+    pub async fn run_once(&self, batch: u32) -> Result<usize> {
+        let jobs = self
+            .deps
+            .knowledge
+            .pending_index_jobs(batch)
+            .await
+            .map_err(store_err)?;
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let mut upserts = Vec::new();
+        let mut deletes: Vec<(orbit_core::WorkspaceId, String)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for job in &jobs {
+            if !seen.insert((job.workspace_id.clone(), job.page_id.clone())) {
+                continue;
+            }
+            match self
+                .deps
+                .knowledge
+                .get_page(&job.workspace_id, &job.page_id)
+                .await
+                .map_err(store_err)?
+            {
+                Some(page) => upserts.push(self.doc(&page)),
+                None => deletes.push((job.workspace_id.clone(), job.page_id.to_string())),
+            }
+        }
+        if !upserts.is_empty() {
+            self.deps
+                .search
+                .upsert(&upserts)
+                .await
+                .map_err(search_err)?;
+        }
+        for (ws, id) in &deletes {
+            self.deps
+                .search
+                .delete(ws, std::slice::from_ref(id))
+                .await
+                .map_err(search_err)?;
+        }
+        self.deps.search.refresh().await.map_err(search_err)?;
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        self.deps
+            .knowledge
+            .complete_index_jobs(&ids)
+            .await
+            .map_err(store_err)?;
+        Ok(jobs.len())
+    }
+
+    /// Applies every pending job.
+    pub async fn drain(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_once(500).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Re-indexes every page of every workspace from the database (for `orbit reindex` and
+    /// for a new or lost index). Returns the number of pages indexed.
+    pub async fn reindex_all(&self) -> Result<u64> {
+        let mut after: Option<PageId> = None;
+        let mut count = 0u64;
+        loop {
+            let pages = self
+                .deps
+                .knowledge
+                .pages_after(after.as_ref(), 500)
+                .await
+                .map_err(store_err)?;
+            let Some(last) = pages.last() else { break };
+            after = Some(last.id.clone());
+            let docs: Vec<SearchDoc> = pages.iter().map(|p| self.doc(p)).collect();
+            self.deps.search.upsert(&docs).await.map_err(search_err)?;
+            count += docs.len() as u64;
+        }
+        self.deps.search.refresh().await.map_err(search_err)?;
+        Ok(count)
+    }
+}
