@@ -11,6 +11,7 @@ pub mod knowledge;
 pub mod page;
 pub mod time;
 pub mod user;
+pub mod workflow;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -15,6 +15,7 @@ mod markdown;
 mod search;
 mod store;
 mod system;
+mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
@@ -25,3 +26,7 @@ pub use search::{
 };
 pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
 pub use system::{Clock, IdGenerator};
+pub use workflow::{
+    Activity, ActivityContext, ActivityError, ActivityOptions, CancelFlag, EngineError, RunFilter, StartRun, WorkflowContext,
+    WorkflowDefinition, WorkflowEngine, WorkflowFailure, WorkflowRegistry, StepRecord, StepStatus, WorkflowStore,
+};

@@ -10,6 +10,7 @@ mod knowledge;
 mod search;
 mod tokens;
 mod users;
+mod workflows;
 mod workspaces;
 
 use std::sync::Arc;
@@ -19,12 +20,13 @@ pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef,
 pub use search::{SearchIndexer, SearchPage, SearchService};
 pub use tokens::{Bootstrap, TOKEN_PREFIX, TokenService, hash_secret};
 pub use users::UserService;
+pub use workflows::WorkflowService;
 pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
-    UserStore, WorkspaceStore,
+    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError, UserStore, WorkflowEngine,
+    WorkflowRegistry, WorkspaceStore,
 };
 
 /// Everything the use cases need, chosen by the composition root.
@@ -41,6 +43,9 @@ pub struct Deps {
     /// Called after every write that queued a search-index job (wakes the indexer).
     pub index_signal: Arc<dyn Fn() + Send + Sync>,
     pub limits: Limits,
+    pub workflows: Arc<dyn WorkflowEngine>,
+    /// The workflow kinds this server starts (their definitions validate input).
+    pub workflow_definitions: WorkflowRegistry,
 }
 
 /// Size limits of user content.
@@ -67,6 +72,7 @@ pub struct Services {
     pub knowledge: KnowledgeService,
     pub search: SearchService,
     pub indexer: SearchIndexer,
+    pub workflows: WorkflowService,
     pub cache: CachedReads,
     pub deps: Deps,
 }
@@ -79,6 +85,7 @@ impl Services {
         Services {
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
+            workflows: WorkflowService::new(deps.clone(), workspaces.clone()),
             knowledge,
             workspaces,
             users: UserService::new(deps.clone()),

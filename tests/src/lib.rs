@@ -7,3 +7,4 @@ pub mod knowledge_contract;
 pub mod postgres;
 pub mod search_contract;
 pub mod store_contract;
+pub mod workflow_contract;

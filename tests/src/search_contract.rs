@@ -26,17 +26,16 @@ pub fn fresh_workspace(label: &str) -> WorkspaceId {
     ))
 }
 
-/// A page (or other kind) of `workspace`.
+/// A document of `workspace`; `text` is its title, body and keywords.
 pub fn doc(
     workspace: &WorkspaceId,
     kind: DocKind,
     id: &str,
     space: &str,
-    title: &str,
-    body: &str,
-    keywords: &str,
+    text: [&str; 3],
     updated_at: i64,
 ) -> SearchDoc {
+    let [title, body, keywords] = text;
     SearchDoc {
         workspace_id: workspace.clone(),
         kind,
@@ -104,10 +103,12 @@ pub async fn run(index: &dyn SearchIndex) {
         DocKind::Page,
         "p-deploy",
         OPEN_SPACE,
-        "Deployment guide",
-        "How we ship the orbit service to production. Run the pipeline and watch the \
+        [
+            "Deployment guide",
+            "How we ship the orbit service to production. Run the pipeline and watch the \
          <script>alert(1)</script> dashboards until the rollout is green.",
-        "release ops",
+            "release ops",
+        ],
         1_000,
     );
     let onboarding = doc(
@@ -115,9 +116,11 @@ pub async fn run(index: &dyn SearchIndex) {
         DocKind::Page,
         "p-onboard",
         OPEN_SPACE,
-        "Onboarding checklist",
-        "Laptops, accounts, and the first deployment of a new engineer.",
-        "hr people",
+        [
+            "Onboarding checklist",
+            "Laptops, accounts, and the first deployment of a new engineer.",
+            "hr people",
+        ],
         2_000,
     );
     let postmortem = doc(
@@ -125,9 +128,11 @@ pub async fn run(index: &dyn SearchIndex) {
         DocKind::Page,
         "p-incident",
         RESTRICTED_SPACE,
-        "Incident postmortem",
-        "Root cause of the outage: a deployment with a bad configuration flag.",
-        "sev1",
+        [
+            "Incident postmortem",
+            "Root cause of the outage: a deployment with a bad configuration flag.",
+            "sev1",
+        ],
         3_000,
     );
     let repository = doc(
@@ -135,9 +140,11 @@ pub async fn run(index: &dyn SearchIndex) {
         DocKind::Repository,
         "r-api",
         "",
-        "orbit-api",
-        "Source of the API server. Deployment happens through the pipeline.",
-        "rust grpc",
+        [
+            "orbit-api",
+            "Source of the API server. Deployment happens through the pipeline.",
+            "rust grpc",
+        ],
         4_000,
     );
     // Workspace B reuses an id of workspace A on purpose.
@@ -146,9 +153,11 @@ pub async fn run(index: &dyn SearchIndex) {
         DocKind::Page,
         "p-deploy",
         OPEN_SPACE,
-        "Deployment guide of zeppelin",
-        "The other workspace ships zeppelin deployments.",
-        "release",
+        [
+            "Deployment guide of zeppelin",
+            "The other workspace ships zeppelin deployments.",
+            "release",
+        ],
         5_000,
     );
     write(
@@ -338,9 +347,11 @@ pub async fn run(index: &dyn SearchIndex) {
                 DocKind::Page,
                 "rank-title",
                 OPEN_SPACE,
-                "Zanzibar handbook",
-                "Everything a visitor needs to know before the trip.",
-                "",
+                [
+                    "Zanzibar handbook",
+                    "Everything a visitor needs to know before the trip.",
+                    "",
+                ],
                 10,
             ),
             doc(
@@ -348,9 +359,11 @@ pub async fn run(index: &dyn SearchIndex) {
                 DocKind::Page,
                 "rank-body",
                 OPEN_SPACE,
-                "Travel notes",
-                "Last spring we went to zanzibar and stayed for two weeks in a small town.",
-                "",
+                [
+                    "Travel notes",
+                    "Last spring we went to zanzibar and stayed for two weeks in a small town.",
+                    "",
+                ],
                 9_000,
             ),
         ],
@@ -422,9 +435,7 @@ pub async fn run(index: &dyn SearchIndex) {
                 DocKind::Page,
                 &format!("bulk-{i}"),
                 OPEN_SPACE,
-                &format!("Quokka report {i}"),
-                "Numbers of the week.",
-                "",
+                [&format!("Quokka report {i}"), "Numbers of the week.", ""],
                 20_000 + i,
             )
         })
@@ -527,9 +538,7 @@ pub async fn seed_for_reopen(index: &dyn SearchIndex, workspace: &WorkspaceId) {
                 DocKind::Page,
                 "kept-1",
                 OPEN_SPACE,
-                "Persistent wombat",
-                "Written before the restart.",
-                "",
+                ["Persistent wombat", "Written before the restart.", ""],
                 1,
             ),
             doc(
@@ -537,9 +546,11 @@ pub async fn seed_for_reopen(index: &dyn SearchIndex, workspace: &WorkspaceId) {
                 DocKind::Api,
                 "kept-2",
                 "",
-                "Wombat API",
-                "The operations of the wombat service.",
-                "getWombat",
+                [
+                    "Wombat API",
+                    "The operations of the wombat service.",
+                    "getWombat",
+                ],
                 2,
             ),
         ],

@@ -326,7 +326,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let r = route(r, state, au, "CreateToken", create_token);
     let r = route(r, state, au, "ListTokens", list_tokens);
     let r = route(r, state, au, "RevokeToken", revoke_token);
-    crate::api_knowledge::routes(state, r)
+    let r = crate::api_knowledge::routes(state, r);
+    crate::api_workflows::routes(state, r)
 }
 
 /// The paths of every method declared in `proto/` (for tests that must cover them all).

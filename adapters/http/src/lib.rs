@@ -10,12 +10,14 @@
 
 pub mod api;
 mod api_knowledge;
+pub mod api_workflows;
 pub mod connect;
 mod docs;
 pub mod error;
 pub mod metrics;
 pub mod proto;
 pub mod web;
+mod web_knowledge;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -35,7 +35,10 @@ impl Templates {
             ("members.html", include_str!("../templates/members.html")),
             ("tokens.html", include_str!("../templates/tokens.html")),
             ("message.html", include_str!("../templates/message.html")),
-        ] {
+        ]
+        .into_iter()
+        .chain(crate::web_knowledge::TEMPLATES.iter().copied())
+        {
             if let Err(err) = env.add_template(name, src) {
                 panic!("template {name} does not compile: {err}");
             }
@@ -43,7 +46,7 @@ impl Templates {
         Templates { env }
     }
 
-    fn render(&self, status: StatusCode, name: &str, ctx: Value) -> Response {
+    pub(crate) fn render(&self, status: StatusCode, name: &str, ctx: Value) -> Response {
         match self.env.get_template(name).and_then(|t| t.render(ctx)) {
             Ok(html) => (status, Html(html)).into_response(),
             Err(err) => {
@@ -89,14 +92,14 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn status_of(err: &Error) -> StatusCode {
+pub(crate) fn status_of(err: &Error) -> StatusCode {
     crate::error::ConnectError::from(err.clone())
         .code
         .http_status()
 }
 
 /// The error's message as a sentence for a page: capitalised.
-fn message_of(err: &Error) -> String {
+pub(crate) fn message_of(err: &Error) -> String {
     let message = crate::error::ConnectError::from(err.clone()).message;
     let mut chars = message.chars();
     match chars.next() {
@@ -105,7 +108,7 @@ fn message_of(err: &Error) -> String {
     }
 }
 
-fn date(t: Timestamp) -> String {
+pub(crate) fn date(t: Timestamp) -> String {
     // Days since the epoch to a civil date (Howard Hinnant's algorithm), to avoid a date crate.
     let days = t.0.div_euclid(86_400_000);
     let z = days + 719_468;
@@ -121,29 +124,29 @@ fn date(t: Timestamp) -> String {
 }
 
 /// What every signed-in page needs: the actor and the workspace switcher's list.
-struct Session {
-    actor: Actor,
-    workspaces: Vec<WsView>,
+pub(crate) struct Session {
+    pub(crate) actor: Actor,
+    pub(crate) workspaces: Vec<WsView>,
 }
 
 #[derive(Serialize)]
-struct WsView {
-    id: String,
-    slug: String,
-    name: String,
-    description: String,
-    role: &'static str,
+pub(crate) struct WsView {
+    pub(crate) id: String,
+    pub(crate) slug: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) role: &'static str,
 }
 
 #[derive(Serialize)]
-struct UserView {
+pub(crate) struct UserView {
     login: String,
     display_name: String,
     instance_admin: bool,
 }
 
 impl Session {
-    fn user(&self) -> UserView {
+    pub(crate) fn user(&self) -> UserView {
         UserView {
             login: self.actor.user.login.as_str().to_owned(),
             display_name: self.actor.user.display_name.clone(),
@@ -152,7 +155,7 @@ impl Session {
     }
 }
 
-async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+pub(crate) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
     let to_login = || Redirect::to("/ui/login").into_response();
     let Some(token) = session_token(headers) else {
         return Err(to_login());
@@ -185,7 +188,7 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Respo
     Ok(Session { actor, workspaces })
 }
 
-fn error_page(state: &AppState, session: Option<&Session>, err: &Error) -> Response {
+pub(crate) fn error_page(state: &AppState, session: Option<&Session>, err: &Error) -> Response {
     state.web.render(
         status_of(err),
         "message.html",
@@ -194,7 +197,7 @@ fn error_page(state: &AppState, session: Option<&Session>, err: &Error) -> Respo
 }
 
 /// Refuses state-changing requests sent by another origin.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -228,6 +231,8 @@ macro_rules! signed_in {
         }
     };
 }
+
+pub(crate) use {guard_origin, signed_in};
 
 fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies {
@@ -358,7 +363,11 @@ async fn switch(Query(q): Query<SwitchQuery>) -> Redirect {
 }
 
 /// Loads the workspace of the URL for a signed-in page; non-members get the not-found page.
-async fn current(state: &AppState, s: &Session, slug: &str) -> Result<WsView, Response> {
+pub(crate) async fn current(
+    state: &AppState,
+    s: &Session,
+    slug: &str,
+) -> Result<WsView, Response> {
     match state
         .services
         .workspaces
@@ -854,5 +863,6 @@ pub fn routes() -> Router<AppState> {
             post(revoke_token).get(back_to_tokens),
         )
         .route("/ui/static/app.css", get(stylesheet))
+        .merge(crate::web_knowledge::routes())
         .route("/ui/{*rest}", get(ui_not_found))
 }

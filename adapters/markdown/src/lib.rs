@@ -33,16 +33,46 @@ use std::fmt;
 use orbit_ports::{MarkdownRenderer, Rendered};
 use pulldown_cmark::{Options, Parser};
 
+/// Markdown longer than this (in bytes) is not parsed by default: it is shown as its source,
+/// escaped, in a `<pre>` block. Twice Orbit's default page-size limit (1 MiB). Rendering
+/// costs about 40 bytes of transient memory per input byte on markup-dense input (the
+/// sanitizer's DOM) and around 0.3 s per MiB in a release build, so this bounds both.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 2 << 20;
+
 /// Renders CommonMark with GitHub tables, task lists and strikethrough to sanitized HTML, plain
 /// text and a heading list. Cheap to share: build one and keep it (`Send + Sync`).
 pub struct CommonMarkRenderer {
     sanitizer: ammonia::Builder<'static>,
+    max_input_bytes: usize,
 }
 
 impl CommonMarkRenderer {
     pub fn new() -> Self {
         Self {
             sanitizer: sanitizer(),
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+
+    /// Sets the largest input rendered as Markdown (default [`DEFAULT_MAX_INPUT_BYTES`]);
+    /// larger input is shown as escaped source in a `<pre>` block, with its plain text but no
+    /// headings. Keep it at or above the application's body-size limit.
+    pub fn with_max_input_bytes(mut self, bytes: usize) -> Self {
+        self.max_input_bytes = bytes;
+        self
+    }
+
+    /// The fallback for oversized input: one text node, cheap to sanitize.
+    fn render_source(&self, markdown: &str) -> Rendered {
+        let mut html = String::with_capacity(markdown.len() + markdown.len() / 8 + 16);
+        // The parser drops a newline right after `<pre>`: this one, not the author's.
+        html.push_str("<pre>\n");
+        escape::html(&mut html, markdown);
+        html.push_str("</pre>\n");
+        Rendered {
+            html: self.sanitizer.clean(&html).to_string(),
+            text: writer::normalize_whitespace(markdown),
+            headings: Vec::new(),
         }
     }
 
@@ -65,9 +95,20 @@ impl fmt::Debug for CommonMarkRenderer {
 
 impl MarkdownRenderer for CommonMarkRenderer {
     fn render(&self, markdown: &str) -> Rendered {
+        if markdown.len() > self.max_input_bytes {
+            return self.render_source(markdown);
+        }
+        let t0 = std::time::Instant::now();
+        let n = Parser::new_ext(markdown, Self::options()).count();
+        let t1 = std::time::Instant::now();
         let parser = Parser::new_ext(markdown, Self::options());
         let out = writer::Writer::new(markdown.len()).run(parser);
-        let html = self.sanitizer.clean(&out.html).to_string();
+        let t2 = std::time::Instant::now();
+        let doc = self.sanitizer.clean(&out.html);
+        let t3 = std::time::Instant::now();
+        let html = doc.to_string();
+        let t4 = std::time::Instant::now();
+        eprintln!("TRACE events={n} parse={:?} parse+write={:?} clean={:?} serialize={:?}", t1-t0, t2-t1, t3-t2, t4-t3);
         Rendered {
             html,
             text: out.text,

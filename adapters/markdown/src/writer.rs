@@ -291,20 +291,20 @@ impl<'a> Writer<'a> {
                     alignments,
                     ..Table::default()
                 };
-                self.open(Kind::Leaf, "<table>\n", "</table>\n");
+                self.open(Kind::Leaf, "<table>", "</table>\n");
             }
             Tag::TableHead => {
                 self.table.in_head = true;
                 self.table.cell = 0;
-                self.open(Kind::Leaf, "<thead>\n<tr>", "</tr>\n</thead>\n");
+                self.open(Kind::Leaf, "<thead><tr>", "</tr></thead>");
             }
             Tag::TableRow => {
                 if !self.table.in_head && !self.table.body_open {
                     self.table.body_open = true;
-                    self.out.html.push_str("<tbody>\n");
+                    self.out.html.push_str("<tbody>");
                 }
                 self.table.cell = 0;
-                self.open(Kind::Leaf, "<tr>", "</tr>\n");
+                self.open(Kind::Leaf, "<tr>", "</tr>");
             }
             Tag::TableCell => {
                 let (open, close) = if self.table.in_head {
@@ -391,7 +391,7 @@ impl<'a> Writer<'a> {
             }
             TagEnd::Table => {
                 if mem::take(&mut self.table.body_open) {
-                    self.out.html.push_str("</tbody>\n");
+                    self.out.html.push_str("</tbody>");
                 }
                 self.pop();
             }

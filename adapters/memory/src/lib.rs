@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod knowledge;
+mod workflows;
 
 #[derive(Default)]
 struct State {
@@ -21,6 +22,7 @@ struct State {
     users: HashMap<UserId, User>,
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
     knowledge: knowledge::KnowledgeState,
+    workflows: workflows::WorkflowState,
 }
 
 #[derive(Default)]
@@ -141,6 +143,7 @@ impl WorkspaceStore for MemoryStore {
             return Err(StoreError::NotFound(format!("workspace '{id}'")));
         }
         s.knowledge.remove_workspace(id);
+        s.workflows.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
             if ws == id {

@@ -286,12 +286,16 @@ impl MeiliIndex {
         Ok(this)
     }
 
-    /// Waits for a task; a failed task is an error.
-    async fn finish(&self, task: TaskInfo) -> Result<(), MeiliError> {
-        match task
-            .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
-            .await?
-        {
+    /// Waits (at most [`TASK_TIMEOUT`], however slow the server answers) for a task; a
+    /// failed task is an error.
+    async fn finish(&self, task: impl AsRef<u32>) -> Result<(), MeiliError> {
+        let wait = self
+            .client
+            .wait_for_task(task, Some(TASK_POLL), Some(TASK_TIMEOUT));
+        let done = tokio::time::timeout(TASK_TIMEOUT + REQUEST_TIMEOUT, wait)
+            .await
+            .map_err(|_| MeiliError::Timeout)??;
+        match done {
             Task::Failed { content } => Err(MeiliError::Meilisearch(content.error)),
             _ => Ok(()),
         }
@@ -308,12 +312,8 @@ impl MeiliIndex {
 
     /// Deletes the whole index on the server (tests, re-creation).
     pub async fn delete_index(self) -> Result<(), SearchError> {
-        let client = self.client.clone();
-        let task = request("delete index", self.index.delete()).await?;
-        task.wait_for_completion(&client, Some(TASK_POLL), Some(TASK_TIMEOUT))
-            .await
-            .map(|_| ())
-            .map_err(|e| unavailable("delete index", e))
+        let this = self.clone();
+        this.run_task("delete index", self.index.delete()).await
     }
 }
 
@@ -373,12 +373,9 @@ impl SearchIndex for MeiliIndex {
         // Tasks of one index are processed in order: the newest pending one is the last.
         if let Some(task) = found.results.into_iter().next() {
             if matches!(task, Task::Enqueued { .. } | Task::Processing { .. }) {
-                request(
-                    "wait for task",
-                    self.client
-                        .wait_for_task(task, Some(TASK_POLL), Some(TASK_TIMEOUT)),
-                )
-                .await?;
+                self.finish(task)
+                    .await
+                    .map_err(|e| unavailable("wait for pending writes", e))?;
             }
         }
         Ok(())

@@ -5,9 +5,11 @@
 //! # Visibility of writes
 //!
 //! Writes become searchable within 200 ms, or at once after `refresh()`. A background thread
-//! commits the index at most every 200 ms while there are uncommitted writes (and reloads the
-//! searcher after each commit); `refresh()` commits at once. Dropping the index commits what
-//! is still pending, so nothing written before the drop is lost.
+//! commits the index at most every 200 ms ([`COMMIT_INTERVAL`]) while there are uncommitted
+//! writes and reloads the searcher after each commit, so the bound is 200 ms plus the
+//! commit's own time (milliseconds for a few documents); `refresh()` commits at once.
+//! Dropping the index waits for a last commit of what is still pending, so nothing written
+//! before the drop is lost.
 //!
 //! # Matching and ranking
 //!
@@ -17,7 +19,13 @@
 //! exactly (BM25, title boosted ×3), the last word also as a prefix, and words of 4+
 //! characters also with one typo (two from 8 characters) at a lower weight. Equal scores
 //! rank the more recently updated document first. Empty text lists the most recently updated
-//! documents (all filters still apply).
+//! documents (all filters still apply; their score is 0). At most [`MAX_WORDS`] words of a
+//! query are used. `total` is exact; a page holds at most [`MAX_LIMIT`] hits, and no hit
+//! past position [`MAX_WINDOW`] is returned.
+//!
+//! Snippets: the best fragment of the body (at most 200 bytes) around the words that matched
+//! (exactly, by prefix or with a typo), matches in `<mark>…</mark>`, everything else
+//! HTML-escaped; when nothing in the body matched, its first 160 characters.
 //!
 //! One writer exists per index (tantivy allows no more); it lives behind a mutex. All
 //! blocking tantivy work runs on tokio's blocking pool.

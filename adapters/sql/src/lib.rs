@@ -9,6 +9,7 @@
 
 pub mod knowledge;
 pub mod rows;
+pub mod workflows;
 
 #[doc(hidden)]
 pub use {async_trait, orbit_core, orbit_ports, sqlx};

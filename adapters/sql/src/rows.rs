@@ -313,3 +313,47 @@ impl RevisionSummaryRow {
         }
     }
 }
+
+use orbit_core::workflow::{RunId, RunStatus, WorkflowRun};
+
+#[derive(sqlx::FromRow)]
+pub struct RunRow {
+    pub workspace_id: String,
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub input: String,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub current_step: String,
+    pub steps_done: i64,
+    pub steps_total: i64,
+    pub started_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub attempt: i64,
+    pub cancel_requested: bool,
+}
+
+impl RunRow {
+    pub fn into_domain(self) -> Result<WorkflowRun, StoreError> {
+        Ok(WorkflowRun {
+            status: RunStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
+            id: RunId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            kind: self.kind,
+            input: self.input,
+            result: self.result,
+            error: self.error,
+            current_step: self.current_step,
+            steps_done: self.steps_done as u32,
+            steps_total: self.steps_total as u32,
+            events: Vec::new(),
+            started_by: UserId::new(self.started_by),
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+            attempt: self.attempt as u32,
+            cancel_requested: self.cancel_requested,
+        })
+    }
+}

@@ -107,6 +107,10 @@ pub struct Config {
     /// Largest page body, in bytes.
     pub max_page_bytes: usize,
     pub secure_cookies: bool,
+    /// Registers the `orbit.demo.steps` workflow (tests, benchmarks, trying the engine out).
+    pub demo_workflows: bool,
+    /// This process's name in workflow leases; stable across restarts of one installation.
+    pub worker_id: String,
     pub bootstrap_token: Option<String>,
 }
 
@@ -124,6 +128,8 @@ impl Config {
             search,
             max_body_bytes: 4 * 1024 * 1024,
             max_page_bytes: 1024 * 1024,
+            demo_workflows: false,
+            worker_id: "orbit".into(),
             secure_cookies: false,
             bootstrap_token: None,
         }

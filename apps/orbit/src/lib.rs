@@ -6,7 +6,7 @@ pub mod config;
 use anyhow::{Context, Result};
 use config::{CacheChoice, Config, Database, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
-use orbit_ports::{Cache, KnowledgeStore, SearchIndex, UserStore, WorkspaceStore};
+use orbit_ports::{Cache, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry, WorkflowStore, WorkspaceStore};
 use orbit_services::{Deps, Limits, Services};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,18 +18,20 @@ pub struct Stores {
     pub workspaces: Arc<dyn WorkspaceStore>,
     pub users: Arc<dyn UserStore>,
     pub knowledge: Arc<dyn KnowledgeStore>,
+    pub workflows: Arc<dyn WorkflowStore>,
     pub description: String,
 }
 
 impl Stores {
-    pub fn from_one<S: WorkspaceStore + UserStore + KnowledgeStore>(
+    pub fn from_one<S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore>(
         store: Arc<S>,
         description: &str,
     ) -> Stores {
         Stores {
             workspaces: store.clone(),
             users: store.clone(),
-            knowledge: store,
+            knowledge: store.clone(),
+            workflows: store,
             description: description.to_owned(),
         }
     }
@@ -120,6 +122,19 @@ pub struct App {
     pub search: String,
     /// Woken after every write that queued a search-index job.
     pub index_wakeup: Arc<Notify>,
+    /// The embedded workflow engine, when it is the configured one.
+    pub embedded_engine: Option<orbit_workflow_embedded::EmbeddedEngine>,
+}
+
+/// The workflow definitions and activities this process runs.
+pub fn workflow_registry(config: &Config) -> WorkflowRegistry {
+    let mut registry = WorkflowRegistry::default();
+    if config.demo_workflows {
+        registry = registry
+            .definition(Arc::new(orbit_workflows::demo::StepsWorkflow))
+            .activity(Arc::new(orbit_workflows::demo::StepActivity));
+    }
+    registry
 }
 
 impl App {
@@ -139,6 +154,14 @@ impl App {
     }
 
     pub fn from_parts(config: &Config, parts: Parts) -> App {
+        let registry = workflow_registry(config);
+        let embedded = orbit_workflow_embedded::EmbeddedEngine::start(
+            parts.stores.workflows.clone(),
+            registry.clone(),
+            Arc::new(orbit_system::SystemClock),
+            orbit_workflow_embedded::EmbeddedConfig { owner: config.worker_id.clone(), ..Default::default() },
+        );
+        let engine: Arc<dyn WorkflowEngine> = Arc::new(embedded.clone());
         let wakeup = Arc::new(Notify::new());
         let signal = wakeup.clone();
         let services = Services::new(Deps {
@@ -154,6 +177,8 @@ impl App {
             limits: Limits {
                 max_page_bytes: config.max_page_bytes,
             },
+            workflows: engine,
+            workflow_definitions: registry,
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
@@ -166,11 +191,20 @@ impl App {
             database: parts.stores.description,
             search: parts.search_description,
             index_wakeup: wakeup,
+            embedded_engine: Some(embedded),
         }
     }
 
     pub fn router(&self) -> axum::Router {
         orbit_http::router(self.state.clone())
+    }
+
+    /// Resumes the runs a previous process left unfinished (embedded engine).
+    pub async fn resume_workflows(&self) -> Result<usize> {
+        match &self.embedded_engine {
+            Some(engine) => engine.resume_unfinished().await.map_err(|e| anyhow::anyhow!("resuming workflows: {e}")),
+            None => Ok(0),
+        }
     }
 
     /// Repairs drift on start (applies index jobs left over by a crash; rebuilds an empty

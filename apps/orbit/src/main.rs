@@ -179,6 +179,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         config.max_page_bytes = n;
     }
     apply_search(&mut config, &args.search, &file);
+    config.demo_workflows = std::env::var("ORBIT_ENABLE_DEMO_WORKFLOWS").is_ok_and(|v| v == "1" || v == "true");
+    if let Ok(id) = std::env::var("ORBIT_WORKER_ID") {
+        config.worker_id = id;
+    }
 
     let app = App::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -219,6 +223,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         None => {}
     }
     let indexer = app.spawn_indexer();
+    let resumed = app.resume_workflows().await?;
+    if resumed > 0 {
+        tracing::info!(runs = resumed, "resuming workflow runs left unfinished");
+    }
     tracing::info!(%addr, database = %app.database, "listening");
     axum::serve(listener, app.router())
         .with_graceful_shutdown(shutdown_signal())

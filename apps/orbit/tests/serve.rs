@@ -388,3 +388,66 @@ async fn serves_from_postgres_and_redis_by_configuration() {
         (200, Some("PG"))
     );
 }
+
+fn effect_lines(dir: &Path, run: &str) -> Vec<(u32, u32)> {
+    std::fs::read_to_string(dir.join(format!("{run}.log")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut p = l.split_whitespace().skip(1);
+            Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+async fn wait_run(url: &str, token: &str, ws: &str, run: &str, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, got) = rpc(url, token, "WorkflowService/GetWorkflow", json!({"workspaceId": ws, "id": run})).await;
+        assert_eq!(status, 200, "{got}");
+        if got["workflow"]["status"] == want {
+            return got["workflow"].clone();
+        }
+        assert!(Instant::now() < deadline, "run never became {want}: {got}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_survives_sigkill_of_orbit_serve() {
+    let dir = tempdir("crash");
+    let effects = tempdir("crash-effects");
+    let token = "crash-token-0123456789abcdef";
+    let envs = [("ORBIT_BOOTSTRAP_TOKEN", token), ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1")];
+    let mut server = Server::start(&dir, &envs);
+    let (_, ws) = rpc(&server.url, token, "WorkspaceService/CreateWorkspace", json!({"slug": "crash", "name": "Crash"})).await;
+    let ws = ws["workspace"]["id"].as_str().unwrap().to_owned();
+    let input = json!({"steps": 5, "sleep_ms": 700, "effects_dir": effects.to_string_lossy()}).to_string();
+    let (status, started) = rpc(&server.url, token, "WorkflowService/StartWorkflow", json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "crash-run"})).await;
+    assert_eq!(status, 200, "{started}");
+    // Kill it while step 3 runs: steps 1 and 2 are recorded.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while effect_lines(&effects, "crash-run").len() < 2 {
+        assert!(Instant::now() < deadline, "steps 1 and 2 never completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let before = effect_lines(&effects, "crash-run");
+    assert!(before.len() < 5, "killed before the end: {before:?}");
+
+    let again = Server::start(&dir, &[("ORBIT_ENABLE_DEMO_WORKFLOWS", "1")]);
+    let run = wait_run(&again.url, token, &ws, "crash-run", "WORKFLOW_STATUS_SUCCEEDED").await;
+    let lines = effect_lines(&effects, "crash-run");
+    for step in 1..=2 {
+        assert_eq!(lines.iter().filter(|(s, _)| *s == step).count(), 1, "step {step} ran exactly once: {lines:?}");
+    }
+    for step in 3..=5 {
+        assert!(lines.iter().any(|(s, _)| *s == step), "step {step} ran: {lines:?}");
+    }
+    let result: Value = serde_json::from_str(run["result"].as_str().unwrap()).unwrap();
+    assert_eq!(result["outputs"].as_array().unwrap().len(), 5);
+    assert!(run["events"].as_array().unwrap().iter().any(|e| e["message"] == "resumed after a restart"), "{run}");
+    drop(server);
+}

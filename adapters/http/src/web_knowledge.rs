@@ -1,0 +1,1552 @@
+//! The web UI of knowledge spaces and search: spaces, the page tree, pages with their table
+//! of contents, the Markdown editor (live preview, drafts and conflicts are JavaScript
+//! enhancements in `static/knowledge.js`; the forms work without it), history with restore
+//! and line diffs, and search. Same patterns as `web.rs`: the session cookie, same-origin
+//! checks on every POST, POST-redirect-GET on success, and a GET on a POST-only address
+//! goes back to where its form lives.
+
+use crate::AppState;
+use crate::web::{
+    Session, WsView, current, date, error_page, guard_origin, message_of, same_origin, session,
+    signed_in, status_of,
+};
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use minijinja::{Value, context};
+use orbit_core::knowledge::{PageSummary, Visibility};
+use orbit_core::{Error, Role, Timestamp};
+use orbit_services::{PagePatch, PageView, SpaceRef, SpaceView};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The templates of this module, registered by `web::Templates::new`.
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    ("spaces.html", include_str!("../templates/spaces.html")),
+    ("space.html", include_str!("../templates/space.html")),
+    ("page.html", include_str!("../templates/page.html")),
+    ("editor.html", include_str!("../templates/editor.html")),
+    ("move.html", include_str!("../templates/move.html")),
+    ("history.html", include_str!("../templates/history.html")),
+    ("revision.html", include_str!("../templates/revision.html")),
+    ("compare.html", include_str!("../templates/compare.html")),
+    ("search.html", include_str!("../templates/search.html")),
+    (
+        "knowledge_macros.html",
+        include_str!("../templates/knowledge_macros.html"),
+    ),
+];
+
+/// Spaces with more pages than this get a link to a page's own move form instead of one
+/// inline form per page (each inline form lists the whole tree).
+const INLINE_MOVE_FORMS_MAX: usize = 100;
+const HISTORY_PAGE_SIZE: i32 = 50;
+const SEARCH_PAGE_SIZE: i32 = 20;
+
+/// Loads the workspace named by the URL, or returns its error page.
+macro_rules! workspace {
+    ($state:expr, $s:expr, $slug:expr) => {
+        match current(&$state, &$s, &$slug).await {
+            Ok(ws) => ws,
+            Err(resp) => return resp,
+        }
+    };
+}
+
+/// Unwraps a use case's result, or returns the error page for it.
+macro_rules! or_error_page {
+    ($state:expr, $s:expr, $result:expr) => {
+        match $result {
+            Ok(v) => v,
+            Err(err) => return error_page(&$state, Some(&$s), &err),
+        }
+    };
+}
+
+/// Renders a page of this module with what every signed-in workspace page needs.
+fn render(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    status: StatusCode,
+    template: &str,
+    extra: Value,
+) -> Response {
+    let role = Role::parse(ws.role);
+    state.web.render(
+        status,
+        template,
+        context! {
+            user => s.user(), workspaces => &s.workspaces, current => ws,
+            can_write => role.is_some_and(Role::can_write),
+            can_administer => role.is_some_and(Role::can_administer),
+            ..extra
+        },
+    )
+}
+
+/// "2026-03-01 14:05 UTC".
+fn datetime(t: Timestamp) -> String {
+    let secs = t.0.div_euclid(1000).rem_euclid(86_400);
+    format!("{} {:02}:{:02} UTC", date(t), secs / 3600, secs / 60 % 60)
+}
+
+/// "2026-03-01T14:05:09Z", for `<time datetime>`.
+fn iso(t: Timestamp) -> String {
+    let secs = t.0.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date(t),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Percent-encodes a query-string value.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Moves every heading of rendered page HTML one level down (h1 → h2 … h5 → h6), so that
+/// the page's title stays the only `<h1>`. The HTML is the sanitizer's output, where a `<`
+/// in text is always escaped, so these patterns only match tags.
+fn demote_headings(html: &str) -> String {
+    let mut out = html.to_owned();
+    for level in (1..=5).rev() {
+        let to = level + 1;
+        out = out
+            .replace(&format!("<h{level}>"), &format!("<h{to}>"))
+            .replace(&format!("<h{level} "), &format!("<h{to} "))
+            .replace(&format!("</h{level}>"), &format!("</h{to}>"));
+    }
+    out
+}
+
+fn visibility_label(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Workspace => "Everyone in the workspace",
+        Visibility::Restricted => "Restricted to its members",
+    }
+}
+
+fn page_url(slug: &str, id: &str) -> String {
+    format!("/ui/w/{slug}/pages/{id}")
+}
+
+// ---------------------------------------------------------------------------------------
+// Spaces
+
+#[derive(Serialize)]
+struct SpaceRow {
+    id: String,
+    slug: String,
+    name: String,
+    description: String,
+    visibility: &'static str,
+    visibility_label: &'static str,
+    members: usize,
+}
+
+impl From<SpaceView> for SpaceRow {
+    fn from(v: SpaceView) -> Self {
+        SpaceRow {
+            id: v.space.id.to_string(),
+            slug: v.space.slug.to_string(),
+            name: v.space.name,
+            description: v.space.description,
+            visibility: v.space.visibility.as_str(),
+            visibility_label: visibility_label(v.space.visibility),
+            members: v.members.len(),
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct SpaceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    notice: Option<String>,
+    /// A new page's parent, preselected in the space's "New page" form.
+    parent: Option<String>,
+    /// The base revision of a save that succeeded: its draft can go.
+    saved: Option<i64>,
+    after: Option<String>,
+}
+
+async fn render_spaces(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    form: SpaceForm,
+) -> Response {
+    let spaces = or_error_page!(
+        state,
+        s,
+        state.services.knowledge.list_spaces(&s.actor, &ws.id).await
+    );
+    let spaces: Vec<SpaceRow> = spaces.into_iter().map(SpaceRow::from).collect();
+    render(
+        state,
+        s,
+        ws,
+        status,
+        "spaces.html",
+        context! { spaces, notice, error, form },
+    )
+}
+
+async fn spaces(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let form = SpaceForm {
+        visibility: "workspace".into(),
+        ..SpaceForm::default()
+    };
+    render_spaces(&state, &s, &ws, StatusCode::OK, q.notice, None, form).await
+}
+
+async fn create_space(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Form(form): Form<SpaceForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let result = match form.visibility.as_str() {
+        "" => Ok(None),
+        v => Visibility::parse(v)
+            .map(Some)
+            .ok_or_else(|| Error::invalid("visibility", "must be workspace or restricted")),
+    };
+    let result = match result {
+        Ok(visibility) => {
+            state
+                .services
+                .knowledge
+                .create_space(
+                    &s.actor,
+                    &ws.id,
+                    form.slug.trim(),
+                    &form.name,
+                    &form.description,
+                    visibility,
+                    &[],
+                )
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(v) => Redirect::to(&format!(
+            "/ui/w/{slug}/spaces/{}?notice=Space+created",
+            v.space.slug
+        ))
+        .into_response(),
+        Err(err) => {
+            render_spaces(
+                &state,
+                &s,
+                &ws,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+                form,
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A space and its page tree
+
+/// A page in the tree, with what its move forms need.
+#[derive(Serialize)]
+struct Node {
+    id: String,
+    title: String,
+    depth: usize,
+    /// The effective parent ("" at the top level).
+    parent_id: String,
+    /// 1-based place among its siblings, and how many siblings there are (itself included).
+    position: usize,
+    siblings: usize,
+    /// Its subtree is `tree[start..end]` of the depth-first list: the parents it cannot
+    /// move under.
+    start: usize,
+    end: usize,
+    children: Vec<Node>,
+}
+
+/// An entry of a parent `<select>`: every page, indented by depth.
+#[derive(Serialize)]
+struct ParentOption {
+    id: String,
+    label: String,
+    index: usize,
+}
+
+struct Tree {
+    roots: Vec<Node>,
+    options: Vec<ParentOption>,
+    count: usize,
+}
+
+fn build_tree(pages: &[(usize, PageSummary)]) -> Tree {
+    let n = pages.len();
+    // Effective parents: the depth-first order treats pages whose parent is missing as roots.
+    let mut parent_at_depth: Vec<String> = Vec::new();
+    let mut parents = Vec::with_capacity(n);
+    for (depth, page) in pages {
+        parent_at_depth.truncate(*depth);
+        parents.push(parent_at_depth.last().cloned().unwrap_or_default());
+        parent_at_depth.push(page.id.to_string());
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut positions = Vec::with_capacity(n);
+    for parent in &parents {
+        let count = seen.entry(parent.as_str()).or_default();
+        *count += 1;
+        positions.push(*count);
+    }
+    let ends: Vec<usize> = (0..n)
+        .map(|i| {
+            (i + 1..n)
+                .find(|&j| pages[j].0 <= pages[i].0)
+                .unwrap_or(n)
+        })
+        .collect();
+    let flat: Vec<Node> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, (depth, p))| Node {
+            id: p.id.to_string(),
+            title: p.title.clone(),
+            depth: *depth,
+            parent_id: parents[i].clone(),
+            position: positions[i],
+            siblings: seen.get(parents[i].as_str()).copied().unwrap_or(1),
+            start: i,
+            end: ends[i],
+            children: Vec::new(),
+        })
+        .collect();
+    let options = pages
+        .iter()
+        .enumerate()
+        .map(|(i, (depth, p))| ParentOption {
+            id: p.id.to_string(),
+            label: format!("{}{}", "\u{2014} ".repeat(*depth), p.title),
+            index: i,
+        })
+        .collect();
+    // Nest the depth-first list: a node's children follow it with a greater depth.
+    fn nest(items: &mut std::iter::Peekable<std::vec::IntoIter<Node>>, depth: usize) -> Vec<Node> {
+        let mut out = Vec::new();
+        while let Some(next) = items.peek() {
+            if next.depth < depth {
+                break;
+            }
+            let Some(mut node) = items.next() else { break };
+            node.children = nest(items, node.depth + 1);
+            out.push(node);
+        }
+        out
+    }
+    let mut items = flat.into_iter().peekable();
+    Tree {
+        roots: nest(&mut items, 0),
+        options,
+        count: n,
+    }
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct NewPageForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn render_space(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    space_slug: &str,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    form: NewPageForm,
+) -> Response {
+    let knowledge = &state.services.knowledge;
+    let space = or_error_page!(
+        state,
+        s,
+        knowledge
+            .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.to_owned()))
+            .await
+    );
+    let pages = or_error_page!(
+        state,
+        s,
+        knowledge
+            .list_pages(&s.actor, &ws.id, space.space.id.as_str(), "")
+            .await
+    );
+    let tree = build_tree(&pages);
+    render(
+        state,
+        s,
+        ws,
+        status,
+        "space.html",
+        context! {
+            space => SpaceRow::from(space), tree => tree.roots, options => tree.options,
+            page_count => tree.count, inline_move => tree.count <= INLINE_MOVE_FORMS_MAX,
+            notice, error, form,
+        },
+    )
+}
+
+async fn space(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, space_slug)): Path<(String, String)>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let form = NewPageForm {
+        parent_id: q.parent.unwrap_or_default(),
+        ..NewPageForm::default()
+    };
+    render_space(
+        &state,
+        &s,
+        &ws,
+        &space_slug,
+        StatusCode::OK,
+        q.notice,
+        None,
+        form,
+    )
+    .await
+}
+
+async fn create_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, space_slug)): Path<(String, String)>,
+    Form(form): Form<NewPageForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let result = match knowledge
+        .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
+        .await
+    {
+        Ok(space) => {
+            knowledge
+                .create_page(
+                    &s.actor,
+                    &ws.id,
+                    space.space.id.as_str(),
+                    &form.parent_id,
+                    &form.title,
+                    "",
+                    &form.body,
+                )
+                .await
+        }
+        Err(err) => return error_page(&state, Some(&s), &err),
+    };
+    match result {
+        Ok(v) => Redirect::to(&format!(
+            "{}?notice=Page+created",
+            page_url(&slug, v.page.id.as_str())
+        ))
+        .into_response(),
+        Err(err) => {
+            render_space(
+                &state,
+                &s,
+                &ws,
+                &space_slug,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+                form,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct MoveForm {
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    position: String,
+}
+
+/// The slug of a page's space, for links back to it.
+async fn space_of(state: &AppState, s: &Session, ws: &WsView, view: &PageView) -> Result<SpaceRow, Error> {
+    state
+        .services
+        .knowledge
+        .get_space(
+            &s.actor,
+            &ws.id,
+            &SpaceRef::Id(view.page.space_id.to_string()),
+        )
+        .await
+        .map(SpaceRow::from)
+}
+
+/// One page's own move form (for large spaces, and after a refused move).
+async fn render_move(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    page_id: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let knowledge = &state.services.knowledge;
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, page_id).await
+    );
+    let space = or_error_page!(state, s, space_of(state, s, ws, &view).await);
+    let pages = or_error_page!(
+        state,
+        s,
+        knowledge.list_pages(&s.actor, &ws.id, &space.id, "").await
+    );
+    let tree = build_tree(&pages);
+    fn find(nodes: Vec<Node>, id: &str) -> Option<Node> {
+        for mut n in nodes {
+            if n.id == id {
+                n.children.clear();
+                return Some(n);
+            }
+            if let Some(found) = find(std::mem::take(&mut n.children), id) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    let Some(node) = find(tree.roots, page_id) else {
+        return error_page(
+            state,
+            Some(s),
+            &Error::NotFound(format!("page '{page_id}'")),
+        );
+    };
+    render(
+        state,
+        s,
+        ws,
+        status,
+        "move.html",
+        context! { space, node, options => tree.options, error },
+    )
+}
+
+async fn move_page_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    render_move(&state, &s, &ws, &page_id, StatusCode::OK, None).await
+}
+
+async fn move_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let position = match form.position.trim() {
+        "" => Ok(1),
+        p => p
+            .parse::<i32>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| Error::invalid("position", "must be a whole number from 1 up")),
+    };
+    let result = match position {
+        Ok(position) => {
+            knowledge
+                .move_page(&s.actor, &ws.id, &page_id, &form.parent_id, position - 1)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => {
+            let view = or_error_page!(
+                state,
+                s,
+                knowledge.get_page(&s.actor, &ws.id, &page_id).await
+            );
+            let space = or_error_page!(state, s, space_of(&state, &s, &ws, &view).await);
+            Redirect::to(&format!(
+                "/ui/w/{slug}/spaces/{}?notice=Page+moved#page-{page_id}",
+                space.slug
+            ))
+            .into_response()
+        }
+        Err(err) => {
+            render_move(
+                &state,
+                &s,
+                &ws,
+                &page_id,
+                status_of(&err),
+                Some(message_of(&err)),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A page
+
+#[derive(Serialize)]
+struct Crumb {
+    title: String,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct TocEntry {
+    text: String,
+    anchor: String,
+    indent: u8,
+}
+
+#[derive(Serialize)]
+struct PageInfo {
+    id: String,
+    title: String,
+    body: String,
+    html: String,
+    revision: i64,
+    updated: String,
+    updated_iso: String,
+}
+
+impl From<&PageView> for PageInfo {
+    fn from(v: &PageView) -> Self {
+        PageInfo {
+            id: v.page.id.to_string(),
+            title: v.page.title.clone(),
+            body: v.page.body.clone(),
+            html: demote_headings(&v.rendered.html),
+            revision: v.page.revision,
+            updated: datetime(v.page.updated_at),
+            updated_iso: iso(v.page.updated_at),
+        }
+    }
+}
+
+/// The login of whoever saved the page's current revision ("" when unknown).
+async fn last_author(state: &AppState, s: &Session, ws: &WsView, page_id: &str) -> String {
+    state
+        .services
+        .knowledge
+        .list_revisions(&s.actor, &ws.id, page_id, 1, "")
+        .await
+        .ok()
+        .and_then(|(revs, _)| revs.into_iter().next())
+        .map(|r| r.author_login)
+        .unwrap_or_default()
+}
+
+async fn render_page(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    page_id: &str,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    saved: Option<i64>,
+) -> Response {
+    let knowledge = &state.services.knowledge;
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, page_id).await
+    );
+    let space = or_error_page!(state, s, space_of(state, s, ws, &view).await);
+    let pages = or_error_page!(
+        state,
+        s,
+        knowledge.list_pages(&s.actor, &ws.id, &space.id, "").await
+    );
+    let by_id: HashMap<&str, &PageSummary> =
+        pages.iter().map(|(_, p)| (p.id.as_str(), p)).collect();
+    let mut ancestors = Vec::new();
+    let mut next = view.page.parent_id.as_ref().map(|p| p.as_str());
+    while let Some(id) = next {
+        let Some(p) = by_id.get(id) else { break };
+        if ancestors.len() > pages.len() {
+            break;
+        }
+        ancestors.push(Crumb {
+            title: p.title.clone(),
+            href: page_url(&ws.slug, p.id.as_str()),
+        });
+        next = p.parent_id.as_ref().map(|p| p.as_str());
+    }
+    ancestors.reverse();
+    let children: Vec<Crumb> = pages
+        .iter()
+        .filter(|(_, p)| p.parent_id.as_ref() == Some(&view.page.id))
+        .map(|(_, p)| Crumb {
+            title: p.title.clone(),
+            href: page_url(&ws.slug, p.id.as_str()),
+        })
+        .collect();
+    let top = view
+        .rendered
+        .headings
+        .iter()
+        .map(|h| h.0)
+        .min()
+        .unwrap_or(1);
+    let toc: Vec<TocEntry> = view
+        .rendered
+        .headings
+        .iter()
+        .map(|(level, text, anchor)| TocEntry {
+            text: text.clone(),
+            anchor: anchor.clone(),
+            indent: level - top,
+        })
+        .collect();
+    let author = last_author(state, s, ws, page_id).await;
+    let saved_draft = saved.map(|base| format!("{page_id}:{base}"));
+    render(
+        state,
+        s,
+        ws,
+        status,
+        "page.html",
+        context! {
+            page => PageInfo::from(&view), space, ancestors, children, toc, author, saved_draft,
+            notice, error,
+        },
+    )
+}
+
+async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    render_page(
+        &state,
+        &s,
+        &ws,
+        &page_id,
+        StatusCode::OK,
+        q.notice,
+        None,
+        q.saved,
+    )
+    .await
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, &page_id).await
+    );
+    let space = or_error_page!(state, s, space_of(&state, &s, &ws, &view).await);
+    match knowledge.delete_page(&s.actor, &ws.id, &page_id).await {
+        Ok(()) => Redirect::to(&format!(
+            "/ui/w/{slug}/spaces/{}?notice=Page+deleted",
+            space.slug
+        ))
+        .into_response(),
+        Err(err) => {
+            render_page(
+                &state,
+                &s,
+                &ws,
+                &page_id,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The editor
+
+#[derive(Deserialize, Default)]
+struct EditForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    base_revision: String,
+}
+
+/// What the editor shows: the text being edited and the revision it starts from.
+#[derive(Serialize)]
+struct Draft {
+    title: String,
+    body: String,
+    base_revision: i64,
+}
+
+/// The saved revision beside a conflicting edit.
+#[derive(Serialize)]
+struct Theirs {
+    revision: i64,
+    title: String,
+    body: String,
+    author: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_editor(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    view: &PageView,
+    draft: Draft,
+    status: StatusCode,
+    error: Option<String>,
+    conflict: Option<(Theirs, i64)>,
+) -> Response {
+    let preview = state
+        .services
+        .knowledge
+        .render(&s.actor, &draft.body)
+        .map(|r| demote_headings(&r.html))
+        .unwrap_or_default();
+    let (theirs, previous_base) = conflict.unzip();
+    render(
+        state,
+        s,
+        ws,
+        status,
+        "editor.html",
+        context! {
+            page => PageInfo::from(view), draft, preview, theirs, previous_base, error,
+        },
+    )
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let view = or_error_page!(
+        state,
+        s,
+        state
+            .services
+            .knowledge
+            .get_page(&s.actor, &ws.id, &page_id)
+            .await
+    );
+    if !Role::parse(ws.role).is_some_and(Role::can_write) {
+        return error_page(
+            &state,
+            Some(&s),
+            &Error::PermissionDenied("viewers cannot edit pages".into()),
+        );
+    }
+    let draft = Draft {
+        title: view.page.title.clone(),
+        body: view.page.body.clone(),
+        base_revision: view.page.revision,
+    };
+    render_editor(&state, &s, &ws, &view, draft, StatusCode::OK, None, None)
+}
+
+async fn save_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+    Form(form): Form<EditForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let base = form.base_revision.trim().parse::<i64>().unwrap_or(0);
+    let patch = PagePatch {
+        title: Some(form.title.clone()),
+        slug: None,
+        body: Some(form.body.clone()),
+    };
+    let result = knowledge
+        .update_page(&s.actor, &ws.id, &page_id, base, patch)
+        .await;
+    let err = match result {
+        Ok(v) => {
+            return Redirect::to(&format!(
+                "{}?notice=Saved+revision+{}&saved={base}",
+                page_url(&slug, &page_id),
+                v.page.revision
+            ))
+            .into_response();
+        }
+        Err(err) => err,
+    };
+    // Show the form again with the text as typed, against the page as it is now.
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, &page_id).await
+    );
+    if let Error::Aborted(_) = err {
+        let author = last_author(&state, &s, &ws, &page_id).await;
+        let who = if author.is_empty() {
+            "Someone else".to_owned()
+        } else {
+            author.clone()
+        };
+        let message = format!(
+            "{who} saved revision {} of this page while you were editing revision {base}. \
+             Your text is kept in the editor; the saved revision is shown beside it. \
+             Merge the two and save again.",
+            view.page.revision
+        );
+        let theirs = Theirs {
+            revision: view.page.revision,
+            title: view.page.title.clone(),
+            body: view.page.body.clone(),
+            author,
+        };
+        let draft = Draft {
+            title: form.title,
+            body: form.body,
+            base_revision: view.page.revision,
+        };
+        return render_editor(
+            &state,
+            &s,
+            &ws,
+            &view,
+            draft,
+            StatusCode::CONFLICT,
+            Some(message),
+            Some((theirs, base)),
+        );
+    }
+    let draft = Draft {
+        title: form.title,
+        body: form.body,
+        base_revision: if base > 0 { base } else { view.page.revision },
+    };
+    render_editor(
+        &state,
+        &s,
+        &ws,
+        &view,
+        draft,
+        status_of(&err),
+        Some(message_of(&err)),
+        None,
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// History
+
+#[derive(Serialize)]
+struct RevisionRow {
+    revision: i64,
+    title: String,
+    author: String,
+    time: String,
+    iso: String,
+    note: String,
+    length: i64,
+}
+
+async fn render_history(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    page_id: &str,
+    after: Option<String>,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let knowledge = &state.services.knowledge;
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, page_id).await
+    );
+    let (revisions, next) = or_error_page!(
+        state,
+        s,
+        knowledge
+            .list_revisions(
+                &s.actor,
+                &ws.id,
+                page_id,
+                HISTORY_PAGE_SIZE,
+                after.as_deref().unwrap_or("")
+            )
+            .await
+    );
+    let rows: Vec<RevisionRow> = revisions
+        .into_iter()
+        .map(|r| RevisionRow {
+            revision: r.revision,
+            title: r.title,
+            author: r.author_login,
+            time: datetime(r.created_at),
+            iso: iso(r.created_at),
+            note: r.note,
+            length: r.body_chars,
+        })
+        .collect();
+    render(
+        state,
+        s,
+        ws,
+        status,
+        "history.html",
+        context! {
+            page => PageInfo::from(&view), revisions => rows, next, paged => after.is_some(),
+            notice, error,
+        },
+    )
+}
+
+async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id)): Path<(String, String)>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    render_history(
+        &state,
+        &s,
+        &ws,
+        &page_id,
+        q.after,
+        StatusCode::OK,
+        q.notice,
+        None,
+    )
+    .await
+}
+
+fn parse_revision(raw: &str) -> Result<i64, Error> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Error::NotFound(format!("revision '{raw}'")))
+}
+
+async fn revision(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id, n)): Path<(String, String, String)>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let n = or_error_page!(state, s, parse_revision(&n));
+    let knowledge = &state.services.knowledge;
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, &page_id).await
+    );
+    let (rev, login, rendered) = or_error_page!(
+        state,
+        s,
+        knowledge.get_revision(&s.actor, &ws.id, &page_id, n).await
+    );
+    let shown = RevisionRow {
+        revision: rev.revision,
+        title: rev.title,
+        author: login,
+        time: datetime(rev.created_at),
+        iso: iso(rev.created_at),
+        note: rev.note,
+        length: rev.body.chars().count() as i64,
+    };
+    render(
+        &state,
+        &s,
+        &ws,
+        StatusCode::OK,
+        "revision.html",
+        context! {
+            page => PageInfo::from(&view), rev => shown, body => rev.body,
+            html => demote_headings(&rendered.html),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct RestoreForm {
+    #[serde(default)]
+    base_revision: String,
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id, n)): Path<(String, String, String)>,
+    Form(form): Form<RestoreForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let n = or_error_page!(state, s, parse_revision(&n));
+    let base = form.base_revision.trim().parse::<i64>().unwrap_or(0);
+    match state
+        .services
+        .knowledge
+        .restore_revision(&s.actor, &ws.id, &page_id, n, base)
+        .await
+    {
+        Ok(v) => Redirect::to(&format!(
+            "{}?notice=Restored+revision+{n}+as+revision+{}",
+            page_url(&slug, &page_id),
+            v.page.revision
+        ))
+        .into_response(),
+        Err(err) => {
+            render_history(
+                &state,
+                &s,
+                &ws,
+                &page_id,
+                None,
+                status_of(&err),
+                None,
+                Some(message_of(&err)),
+            )
+            .await
+        }
+    }
+}
+
+/// A run of lines of one kind in a diff.
+#[derive(Serialize)]
+struct DiffBlock {
+    /// "del", "ins" or "same".
+    kind: &'static str,
+    text: String,
+    /// The first line's number in the older (del, same) or newer (ins) text, 1-based.
+    line: usize,
+}
+
+#[derive(Serialize)]
+struct Hunk {
+    blocks: Vec<DiffBlock>,
+}
+
+/// The line diff of two texts, in hunks with three lines of context.
+fn line_diff(old: &str, new: &str) -> (Vec<Hunk>, usize, usize) {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(1))
+        .diff_lines(old, new);
+    let (mut added, mut removed) = (0, 0);
+    let mut hunks = Vec::new();
+    for group in diff.grouped_ops(3) {
+        let mut blocks: Vec<DiffBlock> = Vec::new();
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let (kind, line) = match change.tag() {
+                    ChangeTag::Delete => {
+                        removed += 1;
+                        ("del", change.old_index())
+                    }
+                    ChangeTag::Insert => {
+                        added += 1;
+                        ("ins", change.new_index())
+                    }
+                    ChangeTag::Equal => ("same", change.old_index()),
+                };
+                let mut text = change.value().to_owned();
+                if change.missing_newline() {
+                    text.push('\n');
+                }
+                match blocks.last_mut() {
+                    Some(b) if b.kind == kind => b.text.push_str(&text),
+                    _ => blocks.push(DiffBlock {
+                        kind,
+                        text,
+                        line: line.map_or(0, |l| l + 1),
+                    }),
+                }
+            }
+        }
+        hunks.push(Hunk { blocks });
+    }
+    (hunks, added, removed)
+}
+
+async fn compare(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, page_id, a, b)): Path<(String, String, String, String)>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let a = or_error_page!(state, s, parse_revision(&a));
+    let b = or_error_page!(state, s, parse_revision(&b));
+    let knowledge = &state.services.knowledge;
+    let view = or_error_page!(
+        state,
+        s,
+        knowledge.get_page(&s.actor, &ws.id, &page_id).await
+    );
+    let (old, old_author, _) = or_error_page!(
+        state,
+        s,
+        knowledge.get_revision(&s.actor, &ws.id, &page_id, a).await
+    );
+    let (new, new_author, _) = or_error_page!(
+        state,
+        s,
+        knowledge.get_revision(&s.actor, &ws.id, &page_id, b).await
+    );
+    let (hunks, added, removed) = line_diff(&old.body, &new.body);
+    let side = |r: &orbit_core::knowledge::Revision, author: String| RevisionRow {
+        revision: r.revision,
+        title: r.title.clone(),
+        author,
+        time: datetime(r.created_at),
+        iso: iso(r.created_at),
+        note: r.note.clone(),
+        length: r.body.chars().count() as i64,
+    };
+    let revisions: Vec<i64> = (1..=view.page.revision).rev().collect();
+    render(
+        &state,
+        &s,
+        &ws,
+        StatusCode::OK,
+        "compare.html",
+        context! {
+            page => PageInfo::from(&view), old => side(&old, old_author), new => side(&new, new_author),
+            hunks, added, removed, revisions,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct CompareQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// The "compare two revisions" form (a GET form cannot build the path itself).
+async fn compare_form(
+    Path((slug, page_id)): Path<(String, String)>,
+    Query(q): Query<CompareQuery>,
+) -> Redirect {
+    match (parse_revision(q.from.trim()), parse_revision(q.to.trim())) {
+        (Ok(a), Ok(b)) => Redirect::to(&format!(
+            "{}/history/{a}/{b}",
+            page_url(&slug, &page_id)
+        )),
+        _ => Redirect::to(&format!("{}/history", page_url(&slug, &page_id))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Search
+
+#[derive(Deserialize, Default)]
+struct SearchQueryForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    after: String,
+}
+
+#[derive(Serialize)]
+struct ResultRow {
+    title: String,
+    href: Option<String>,
+    snippet: String,
+    kind: String,
+    space: String,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<SearchQueryForm>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let text = q.q.trim().to_owned();
+    let result = state
+        .services
+        .search
+        .search(
+            &s.actor,
+            &ws.id,
+            &text,
+            &[],
+            &[],
+            SEARCH_PAGE_SIZE,
+            q.after.trim(),
+        )
+        .await;
+    let page = match result {
+        Ok(page) => page,
+        Err(err) => {
+            return render(
+                &state,
+                &s,
+                &ws,
+                status_of(&err),
+                "search.html",
+                context! { q => text, results => Vec::<ResultRow>::new(), error => message_of(&err) },
+            );
+        }
+    };
+    let spaces: HashMap<String, String> = state
+        .services
+        .knowledge
+        .list_spaces(&s.actor, &ws.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| (v.space.id.to_string(), v.space.name))
+        .collect();
+    let offset = if q.after.trim().is_empty() {
+        0
+    } else {
+        orbit_core::Cursor::decode(q.after.trim())
+            .ok()
+            .and_then(|o| o.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let results: Vec<ResultRow> = page
+        .hits
+        .into_iter()
+        .map(|h| ResultRow {
+            href: (h.kind.as_str() == "page").then(|| page_url(&slug, &h.id)),
+            space: spaces.get(&h.space_id).cloned().unwrap_or_default(),
+            title: h.title,
+            snippet: h.snippet,
+            kind: h.kind.as_str().to_owned(),
+        })
+        .collect();
+    let base = format!("/ui/w/{slug}/search?q={}", encode(&text));
+    let next_href = page.next.map(|t| format!("{base}&after={}", encode(&t)));
+    let first_href = (offset > 0).then_some(base);
+    render(
+        &state,
+        &s,
+        &ws,
+        StatusCode::OK,
+        "search.html",
+        context! {
+            q => text, first => offset + 1, last => offset + results.len(), total => page.total,
+            results, next_href, first_href,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+
+async fn script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../static/knowledge.js"),
+    )
+        .into_response()
+}
+
+async fn back_to_space(Path((slug, space_slug)): Path<(String, String)>) -> Redirect {
+    Redirect::to(&format!("/ui/w/{slug}/spaces/{space_slug}"))
+}
+
+async fn back_to_page(Path((slug, page_id)): Path<(String, String)>) -> Redirect {
+    Redirect::to(&page_url(&slug, &page_id))
+}
+
+async fn back_to_history(Path((slug, page_id, _n)): Path<(String, String, String)>) -> Redirect {
+    Redirect::to(&format!("{}/history", page_url(&slug, &page_id)))
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ui/w/{slug}/spaces", get(spaces).post(create_space))
+        .route("/ui/w/{slug}/spaces/{space_slug}", get(space))
+        .route(
+            "/ui/w/{slug}/spaces/{space_slug}/pages",
+            get(back_to_space).post(create_page),
+        )
+        .route("/ui/w/{slug}/pages/{page_id}", get(page))
+        .route(
+            "/ui/w/{slug}/pages/{page_id}/delete",
+            get(back_to_page).post(delete_page),
+        )
+        .route(
+            "/ui/w/{slug}/pages/{page_id}/move",
+            get(move_page_form).post(move_page),
+        )
+        .route(
+            "/ui/w/{slug}/pages/{page_id}/edit",
+            get(edit_page).post(save_page),
+        )
+        .route("/ui/w/{slug}/pages/{page_id}/history", get(history))
+        .route(
+            "/ui/w/{slug}/pages/{page_id}/history/compare",
+            get(compare_form),
+        )
+        .route("/ui/w/{slug}/pages/{page_id}/history/{n}", get(revision))
+        .route(
+            "/ui/w/{slug}/pages/{page_id}/history/{n}/restore",
+            get(back_to_history).post(restore),
+        )
+        .route(
+            "/ui/w/{slug}/pages/{page_id}/history/{a}/{b}",
+            get(compare),
+        )
+        .route("/ui/w/{slug}/search", get(search))
+        .route("/ui/static/knowledge.js", get(script))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_move_one_level_down() {
+        assert_eq!(
+            demote_headings("<h1 id=\"a\">A</h1><h2>B</h2><h6>C</h6><p>&lt;h1&gt;</p>"),
+            "<h2 id=\"a\">A</h2><h3>B</h3><h6>C</h6><p>&lt;h1&gt;</p>"
+        );
+    }
+
+    #[test]
+    fn diff_groups_lines_by_kind() {
+        let (hunks, added, removed) = line_diff("a\nb\nc\n", "a\nB\nc\nd");
+        assert_eq!((added, removed), (2, 1));
+        let kinds: Vec<(&str, &str)> = hunks[0]
+            .blocks
+            .iter()
+            .map(|b| (b.kind, b.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("same", "a\n"),
+                ("del", "b\n"),
+                ("ins", "B\n"),
+                ("same", "c\n"),
+                ("ins", "d\n")
+            ]
+        );
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
+    }
+
+    #[test]
+    fn times() {
+        let t = Timestamp(1_700_000_000_123);
+        assert_eq!(datetime(t), "2023-11-14 22:13 UTC");
+        assert_eq!(iso(t), "2023-11-14T22:13:20Z");
+    }
+}

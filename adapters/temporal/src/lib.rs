@@ -1,0 +1,45 @@
+//! Orbit's workflow port on Temporal.
+//!
+//! - [`TemporalEngine`] (client side, for `orbit serve`) implements
+//!   [`orbit_ports::WorkflowEngine`]: start, get, list, cancel and retry runs, each scoped to a
+//!   workspace.
+//! - [`run_worker`] (for `orbit worker`) polls the task queue and runs Orbit's
+//!   [`orbit_ports::WorkflowDefinition`]s and [`orbit_ports::Activity`]s from a
+//!   [`orbit_ports::WorkflowRegistry`].
+//!
+//! # Design
+//!
+//! Temporal sees ONE workflow type ([`WORKFLOW_TYPE`], [`OrbitWorkflow`]) whose input names the
+//! definition's kind, and ONE activity type ([`ACTIVITY_TYPE`]) whose input names the Orbit
+//! activity. Each `WorkflowContext::call` of a definition is one execution of that activity,
+//! with the call's timeout and retry policy (attempts, initial backoff doubling up to the
+//! maximum) and an idempotency key `{run_id}:{call number}`. Completed calls are in the
+//! workflow's history: a crash, a replay or a retry never runs them again.
+//!
+//! **Progress** lives in the workflow's state (current step, steps done/total, the last
+//! [`MAX_EVENTS`] events stamped with the workflow clock) and is read with the `progress`
+//! query; the workflow also leaves a snapshot in its memo when it starts waiting after a failed
+//! step, when it resumes and when it ends, so closed runs (and `list`) need no worker.
+//!
+//! **Failure and retry**: when a call fails for good (non-retryable, or out of attempts) the
+//! workflow does not end: it reports `failed` with the error and waits for the `retry` signal
+//! (then runs the failed call again and goes on) or for a cancellation (then it ends
+//! cancelled). [`TemporalEngine`]'s `retry` sends that signal; `cancel` is Temporal's cancel.
+//!
+//! **Cancellation** reaches a running activity through its heartbeats (the activity wrapper
+//! heartbeats every second while the Orbit activity runs, with a 5 s heartbeat timeout) and
+//! sets its [`orbit_ports::CancelFlag`]; the workflow itself stops at once (the activity's
+//! cancellation type is `TryCancel`).
+//!
+//! Runs are the Temporal workflows `{workspace_id}/{run_id}`; every read checks the workspace
+//! recorded in the memo as well as the id prefix.
+
+mod engine;
+mod model;
+mod worker;
+mod workflow;
+
+pub use engine::{DEFAULT_TASK_QUEUE, TemporalConfig, TemporalEngine, workflow_id};
+pub use model::{ActivityCall, MAX_EVENTS, Progress, ProgressEvent, RunInput};
+pub use worker::run_worker;
+pub use workflow::{ACTIVITY_TYPE, OrbitActivities, OrbitWorkflow, PROGRESS_QUERY, RETRY_SIGNAL, WORKFLOW_TYPE};

@@ -1,0 +1,65 @@
+//! The worker: polls Orbit's task queue and runs the generic workflow and activity with a
+//! [`WorkflowRegistry`].
+
+use crate::engine::{TemporalConfig, connect_client};
+use crate::workflow::{OrbitActivities, OrbitWorkflow};
+use orbit_ports::{EngineError, WorkflowRegistry};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+
+/// How long a worker that is shutting down lets running activities finish before it cancels
+/// them (they are retried elsewhere).
+const GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(5);
+
+/// Runs a worker (for `orbit worker`) until `shutdown` completes, then drains it. Several
+/// workers may poll the same task queue, in one process or many; each runs the definitions and
+/// activities of its own `registry`.
+///
+/// The SDK's worker is not `Send` (workflows run on a local task set), so it runs on a
+/// blocking-pool thread that drives it with the current runtime's handle; the returned future
+/// is `Send`. Call it inside a multi-threaded tokio runtime.
+pub async fn run_worker(
+    config: TemporalConfig,
+    registry: WorkflowRegistry,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), EngineError> {
+    let client = connect_client(&config).await?;
+    let registry = Arc::new(registry);
+    let handle = tokio::runtime::Handle::current();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let task_queue = config.task_queue.clone();
+    let mut worker_task = tokio::task::spawn_blocking(move || {
+        let inner = handle.clone();
+        handle.block_on(async move {
+            let _entered = inner.enter();
+            let runtime = Runtime::from_current_tokio(Default::default())
+                .map_err(|e| EngineError::Unavailable(format!("cannot start the Temporal runtime: {e}")))?;
+            let factory_registry = registry.clone();
+            let options = WorkerOptions::new(task_queue)
+                .graceful_shutdown_period(GRACEFUL_SHUTDOWN)
+                .register_workflow_with_factory::<OrbitWorkflow, _>(move || OrbitWorkflow::new(factory_registry.clone()))
+                .map_err(|e| EngineError::Unavailable(format!("cannot register the workflow: {e}")))?
+                .register_activities(OrbitActivities::new(registry))
+                .build();
+            let mut worker = Worker::new(&runtime, client, options)
+                .map_err(|e| EngineError::Unavailable(format!("cannot create the Temporal worker: {e}")))?;
+            let _ = stop_tx.send(worker.shutdown_handle());
+            worker.run().await.map_err(|e| EngineError::Unavailable(format!("the Temporal worker stopped: {e}")))
+        })
+    });
+    let joined = |r: Result<Result<(), EngineError>, tokio::task::JoinError>| {
+        r.unwrap_or_else(|e| Err(EngineError::Unavailable(format!("the Temporal worker panicked: {e}"))))
+    };
+    tokio::select! {
+        result = &mut worker_task => return joined(result),
+        () = shutdown => {}
+    }
+    match stop_rx.await {
+        Ok(stop) => stop(),
+        // The worker ended before it could be stopped: its result says why.
+        Err(_) => return joined(worker_task.await),
+    }
+    joined(worker_task.await)
+}
