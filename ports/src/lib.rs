@@ -10,6 +10,7 @@
 
 mod auth;
 mod cache;
+mod git;
 mod knowledge;
 mod markdown;
 mod search;
@@ -19,6 +20,7 @@ mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
+pub use git::{GitAuthor, GitClient, GitError, GitFile};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};
 pub use search::{

@@ -76,6 +76,27 @@ pub struct KnowledgeService {
     deps: Deps,
     workspaces: WorkspaceService,
     cache: CachedReads,
+    workflows: crate::WorkflowService,
+}
+
+/// Accepts `git://`, `http(s)://`, `ssh://` and `file://` URLs without a password in them
+/// (a password in a URL would end up in run inputs and logs).
+fn validate_remote(remote: &str) -> Result<()> {
+    let field = "remote";
+    let Some((scheme, rest)) = remote.split_once("://") else {
+        return Err(Error::invalid(field, "must be a URL such as git://host/repo.git or https://host/repo.git"));
+    };
+    if !matches!(scheme, "git" | "http" | "https" | "ssh" | "file") {
+        return Err(Error::invalid(field, format!("scheme '{scheme}' is not supported: use git, http, https, ssh or file")));
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') && authority.split('@').next().unwrap_or("").contains(':') {
+        return Err(Error::invalid(field, "must not contain a password: credentials in URLs would be stored and logged"));
+    }
+    if remote.len() > 2000 || remote.chars().any(|c| c.is_whitespace() || c.is_control()) || rest.starts_with('-') {
+        return Err(Error::invalid(field, "is not a valid URL"));
+    }
+    Ok(())
 }
 
 fn space_not_found(reference: &str) -> Error {
@@ -87,12 +108,56 @@ fn page_not_found(reference: &str) -> Error {
 }
 
 impl KnowledgeService {
-    pub(crate) fn new(deps: Deps, workspaces: WorkspaceService, cache: CachedReads) -> Self {
-        KnowledgeService {
-            deps,
-            workspaces,
-            cache,
+    pub(crate) fn new(deps: Deps, workspaces: WorkspaceService, cache: CachedReads, workflows: crate::WorkflowService) -> Self {
+        KnowledgeService { deps, workspaces, cache, workflows }
+    }
+
+    /// Starts a sync of a space with a folder of a git repository, as a durable workflow.
+    /// Returns the run. Refused before anything starts when the space is not writable by
+    /// the caller, or the remote, branch or path is unusable.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sync_space(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+        direction: &str,
+        remote: &str,
+        branch: &str,
+        path: &str,
+    ) -> Result<orbit_core::workflow::WorkflowRun> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let space = self.visible_space(actor, &ws, role, space_id).await?;
+        if !role.can_write() {
+            return Err(Error::PermissionDenied("viewers cannot sync spaces".into()));
         }
+        if !matches!(direction, "export" | "import") {
+            return Err(Error::invalid("direction", "must be export (space to git) or import (git to space)"));
+        }
+        validate_remote(remote)?;
+        let branch = if branch.is_empty() { "main" } else { branch };
+        let bad_branch = branch.len() > 200
+            || branch.starts_with('-')
+            || branch.contains("..")
+            || branch.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c));
+        if bad_branch {
+            return Err(Error::invalid("branch", "is not a valid git branch name"));
+        }
+        let path = path.trim_matches('/');
+        if path.split('/').any(|p| p == ".." || p == ".") || path.starts_with('-') || path.len() > 500 {
+            return Err(Error::invalid("path", "must be a folder inside the repository (no '..')"));
+        }
+        let input = orbit_workflows::knowledge_sync::SyncInput {
+            space_id: space.id.to_string(),
+            direction: direction.to_owned(),
+            remote: remote.to_owned(),
+            branch: branch.to_owned(),
+            path: path.to_owned(),
+            user_id: actor.user.id.to_string(),
+        };
+        let json = serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?;
+        let (run, _) = self.workflows.start(actor, workspace_id, orbit_workflows::knowledge_sync::KIND, &json, "").await?;
+        Ok(run)
     }
 
     fn poke_indexer(&self) {

@@ -8,6 +8,7 @@
 mod cached;
 mod knowledge;
 mod search;
+pub mod sync;
 mod tokens;
 mod users;
 mod workflows;
@@ -81,11 +82,12 @@ impl Services {
     pub fn new(deps: Deps) -> Self {
         let cache = CachedReads::new(deps.cache.clone());
         let workspaces = WorkspaceService::new(deps.clone(), cache.clone());
-        let knowledge = KnowledgeService::new(deps.clone(), workspaces.clone(), cache.clone());
+        let workflows = WorkflowService::new(deps.clone(), workspaces.clone());
+        let knowledge = KnowledgeService::new(deps.clone(), workspaces.clone(), cache.clone(), workflows.clone());
         Services {
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
-            workflows: WorkflowService::new(deps.clone(), workspaces.clone()),
+            workflows,
             knowledge,
             workspaces,
             users: UserService::new(deps.clone()),

@@ -6,6 +6,7 @@
 //!   (`ORBIT_ENABLE_DEMO_WORKFLOWS=1`).
 
 pub mod demo;
+pub mod knowledge_sync;
 
 use orbit_ports::WorkflowFailure;
 use serde::de::DeserializeOwned;

@@ -381,6 +381,15 @@ async fn search(s: AppState, a: Actor, r: pb::SearchRequest) -> Result<pb::Searc
     })
 }
 
+async fn sync_space(s: AppState, a: Actor, r: pb::SyncSpaceRequest) -> Result<pb::SyncSpaceResponse> {
+    let run = s
+        .services
+        .knowledge
+        .sync_space(&a, &r.workspace_id, &r.space_id, &r.direction, &r.remote, &r.branch, &r.path)
+        .await?;
+    Ok(pb::SyncSpaceResponse { workflow_id: run.id.to_string() })
+}
+
 pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {
     let k = "orbit.v1.KnowledgeService";
     let r = route(r, state, k, "CreateSpace", create_space);
@@ -398,5 +407,6 @@ pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {
     let r = route(r, state, k, "GetPageRevision", get_revision);
     let r = route(r, state, k, "RestorePageRevision", restore_revision);
     let r = route(r, state, k, "RenderMarkdown", render_markdown);
+    let r = route(r, state, k, "SyncSpace", sync_space);
     route(r, state, "orbit.v1.SearchService", "Search", search)
 }

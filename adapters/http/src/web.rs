@@ -363,11 +363,7 @@ async fn switch(Query(q): Query<SwitchQuery>) -> Redirect {
 }
 
 /// Loads the workspace of the URL for a signed-in page; non-members get the not-found page.
-pub(crate) async fn current(
-    state: &AppState,
-    s: &Session,
-    slug: &str,
-) -> Result<WsView, Response> {
+pub(crate) async fn current(state: &AppState, s: &Session, slug: &str) -> Result<WsView, Response> {
     match state
         .services
         .workspaces

@@ -87,6 +87,31 @@ fn render(
     )
 }
 
+/// How a page is shown: its HTTP status and the messages above its content.
+struct Shown {
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl Shown {
+    fn ok(notice: Option<String>) -> Self {
+        Shown {
+            status: StatusCode::OK,
+            notice,
+            error: None,
+        }
+    }
+
+    fn failed(err: &Error) -> Self {
+        Shown {
+            status: status_of(err),
+            notice: None,
+            error: Some(message_of(err)),
+        }
+    }
+}
+
 /// "2026-03-01 14:05 UTC".
 fn datetime(t: Timestamp) -> String {
     let secs = t.0.div_euclid(1000).rem_euclid(86_400);
@@ -200,9 +225,7 @@ async fn render_spaces(
     state: &AppState,
     s: &Session,
     ws: &WsView,
-    status: StatusCode,
-    notice: Option<String>,
-    error: Option<String>,
+    shown: Shown,
     form: SpaceForm,
 ) -> Response {
     let spaces = or_error_page!(
@@ -215,9 +238,9 @@ async fn render_spaces(
         state,
         s,
         ws,
-        status,
+        shown.status,
         "spaces.html",
-        context! { spaces, notice, error, form },
+        context! { spaces, notice => shown.notice, error => shown.error, form },
     )
 }
 
@@ -233,7 +256,7 @@ async fn spaces(
         visibility: "workspace".into(),
         ..SpaceForm::default()
     };
-    render_spaces(&state, &s, &ws, StatusCode::OK, q.notice, None, form).await
+    render_spaces(&state, &s, &ws, Shown::ok(q.notice), form).await
 }
 
 async fn create_space(
@@ -275,18 +298,7 @@ async fn create_space(
             v.space.slug
         ))
         .into_response(),
-        Err(err) => {
-            render_spaces(
-                &state,
-                &s,
-                &ws,
-                status_of(&err),
-                None,
-                Some(message_of(&err)),
-                form,
-            )
-            .await
-        }
+        Err(err) => render_spaces(&state, &s, &ws, Shown::failed(&err), form).await,
     }
 }
 
@@ -343,11 +355,7 @@ fn build_tree(pages: &[(usize, PageSummary)]) -> Tree {
         positions.push(*count);
     }
     let ends: Vec<usize> = (0..n)
-        .map(|i| {
-            (i + 1..n)
-                .find(|&j| pages[j].0 <= pages[i].0)
-                .unwrap_or(n)
-        })
+        .map(|i| (i + 1..n).find(|&j| pages[j].0 <= pages[i].0).unwrap_or(n))
         .collect();
     let flat: Vec<Node> = pages
         .iter()
@@ -409,9 +417,7 @@ async fn render_space(
     s: &Session,
     ws: &WsView,
     space_slug: &str,
-    status: StatusCode,
-    notice: Option<String>,
-    error: Option<String>,
+    shown: Shown,
     form: NewPageForm,
 ) -> Response {
     let knowledge = &state.services.knowledge;
@@ -434,12 +440,12 @@ async fn render_space(
         state,
         s,
         ws,
-        status,
+        shown.status,
         "space.html",
         context! {
             space => SpaceRow::from(space), tree => tree.roots, options => tree.options,
             page_count => tree.count, inline_move => tree.count <= INLINE_MOVE_FORMS_MAX,
-            notice, error, form,
+            notice => shown.notice, error => shown.error, form,
         },
     )
 }
@@ -456,17 +462,7 @@ async fn space(
         parent_id: q.parent.unwrap_or_default(),
         ..NewPageForm::default()
     };
-    render_space(
-        &state,
-        &s,
-        &ws,
-        &space_slug,
-        StatusCode::OK,
-        q.notice,
-        None,
-        form,
-    )
-    .await
+    render_space(&state, &s, &ws, &space_slug, Shown::ok(q.notice), form).await
 }
 
 async fn create_page(
@@ -504,19 +500,7 @@ async fn create_page(
             page_url(&slug, v.page.id.as_str())
         ))
         .into_response(),
-        Err(err) => {
-            render_space(
-                &state,
-                &s,
-                &ws,
-                &space_slug,
-                status_of(&err),
-                None,
-                Some(message_of(&err)),
-                form,
-            )
-            .await
-        }
+        Err(err) => render_space(&state, &s, &ws, &space_slug, Shown::failed(&err), form).await,
     }
 }
 
@@ -529,7 +513,12 @@ struct MoveForm {
 }
 
 /// The slug of a page's space, for links back to it.
-async fn space_of(state: &AppState, s: &Session, ws: &WsView, view: &PageView) -> Result<SpaceRow, Error> {
+async fn space_of(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    view: &PageView,
+) -> Result<SpaceRow, Error> {
     state
         .services
         .knowledge
@@ -548,8 +537,7 @@ async fn render_move(
     s: &Session,
     ws: &WsView,
     page_id: &str,
-    status: StatusCode,
-    error: Option<String>,
+    shown: Shown,
 ) -> Response {
     let knowledge = &state.services.knowledge;
     let view = or_error_page!(
@@ -587,9 +575,9 @@ async fn render_move(
         state,
         s,
         ws,
-        status,
+        shown.status,
         "move.html",
-        context! { space, node, options => tree.options, error },
+        context! { space, node, options => tree.options, error => shown.error },
     )
 }
 
@@ -600,7 +588,7 @@ async fn move_page_form(
 ) -> Response {
     let s = signed_in!(state, headers);
     let ws = workspace!(state, s, slug);
-    render_move(&state, &s, &ws, &page_id, StatusCode::OK, None).await
+    render_move(&state, &s, &ws, &page_id, Shown::ok(None)).await
 }
 
 async fn move_page(
@@ -643,17 +631,7 @@ async fn move_page(
             ))
             .into_response()
         }
-        Err(err) => {
-            render_move(
-                &state,
-                &s,
-                &ws,
-                &page_id,
-                status_of(&err),
-                Some(message_of(&err)),
-            )
-            .await
-        }
+        Err(err) => render_move(&state, &s, &ws, &page_id, Shown::failed(&err)).await,
     }
 }
 
@@ -716,9 +694,7 @@ async fn render_page(
     s: &Session,
     ws: &WsView,
     page_id: &str,
-    status: StatusCode,
-    notice: Option<String>,
-    error: Option<String>,
+    shown: Shown,
     saved: Option<i64>,
 ) -> Response {
     let knowledge = &state.services.knowledge;
@@ -780,11 +756,11 @@ async fn render_page(
         state,
         s,
         ws,
-        status,
+        shown.status,
         "page.html",
         context! {
             page => PageInfo::from(&view), space, ancestors, children, toc, author, saved_draft,
-            notice, error,
+            notice => shown.notice, error => shown.error,
         },
     )
 }
@@ -797,17 +773,7 @@ async fn page(
 ) -> Response {
     let s = signed_in!(state, headers);
     let ws = workspace!(state, s, slug);
-    render_page(
-        &state,
-        &s,
-        &ws,
-        &page_id,
-        StatusCode::OK,
-        q.notice,
-        None,
-        q.saved,
-    )
-    .await
+    render_page(&state, &s, &ws, &page_id, Shown::ok(q.notice), q.saved).await
 }
 
 async fn delete_page(
@@ -831,19 +797,7 @@ async fn delete_page(
             space.slug
         ))
         .into_response(),
-        Err(err) => {
-            render_page(
-                &state,
-                &s,
-                &ws,
-                &page_id,
-                status_of(&err),
-                None,
-                Some(message_of(&err)),
-                None,
-            )
-            .await
-        }
+        Err(err) => render_page(&state, &s, &ws, &page_id, Shown::failed(&err), None).await,
     }
 }
 
@@ -877,15 +831,13 @@ struct Theirs {
     author: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render_editor(
     state: &AppState,
     s: &Session,
     ws: &WsView,
     view: &PageView,
     draft: Draft,
-    status: StatusCode,
-    error: Option<String>,
+    shown: Shown,
     conflict: Option<(Theirs, i64)>,
 ) -> Response {
     let preview = state
@@ -899,10 +851,11 @@ fn render_editor(
         state,
         s,
         ws,
-        status,
+        shown.status,
         "editor.html",
         context! {
-            page => PageInfo::from(view), draft, preview, theirs, previous_base, error,
+            page => PageInfo::from(view), draft, preview, theirs, previous_base,
+            error => shown.error,
         },
     )
 }
@@ -935,7 +888,7 @@ async fn edit_page(
         body: view.page.body.clone(),
         base_revision: view.page.revision,
     };
-    render_editor(&state, &s, &ws, &view, draft, StatusCode::OK, None, None)
+    render_editor(&state, &s, &ws, &view, draft, Shown::ok(None), None)
 }
 
 async fn save_page(
@@ -1004,8 +957,11 @@ async fn save_page(
             &ws,
             &view,
             draft,
-            StatusCode::CONFLICT,
-            Some(message),
+            Shown {
+                status: StatusCode::CONFLICT,
+                notice: None,
+                error: Some(message),
+            },
             Some((theirs, base)),
         );
     }
@@ -1014,16 +970,7 @@ async fn save_page(
         body: form.body,
         base_revision: if base > 0 { base } else { view.page.revision },
     };
-    render_editor(
-        &state,
-        &s,
-        &ws,
-        &view,
-        draft,
-        status_of(&err),
-        Some(message_of(&err)),
-        None,
-    )
+    render_editor(&state, &s, &ws, &view, draft, Shown::failed(&err), None)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1046,9 +993,7 @@ async fn render_history(
     ws: &WsView,
     page_id: &str,
     after: Option<String>,
-    status: StatusCode,
-    notice: Option<String>,
-    error: Option<String>,
+    shown: Shown,
 ) -> Response {
     let knowledge = &state.services.knowledge;
     let view = or_error_page!(
@@ -1085,11 +1030,11 @@ async fn render_history(
         state,
         s,
         ws,
-        status,
+        shown.status,
         "history.html",
         context! {
             page => PageInfo::from(&view), revisions => rows, next, paged => after.is_some(),
-            notice, error,
+            notice => shown.notice, error => shown.error,
         },
     )
 }
@@ -1102,17 +1047,7 @@ async fn history(
 ) -> Response {
     let s = signed_in!(state, headers);
     let ws = workspace!(state, s, slug);
-    render_history(
-        &state,
-        &s,
-        &ws,
-        &page_id,
-        q.after,
-        StatusCode::OK,
-        q.notice,
-        None,
-    )
-    .await
+    render_history(&state, &s, &ws, &page_id, q.after, Shown::ok(q.notice)).await
 }
 
 fn parse_revision(raw: &str) -> Result<i64, Error> {
@@ -1192,19 +1127,7 @@ async fn restore(
             v.page.revision
         ))
         .into_response(),
-        Err(err) => {
-            render_history(
-                &state,
-                &s,
-                &ws,
-                &page_id,
-                None,
-                status_of(&err),
-                None,
-                Some(message_of(&err)),
-            )
-            .await
-        }
+        Err(err) => render_history(&state, &s, &ws, &page_id, None, Shown::failed(&err)).await,
     }
 }
 
@@ -1328,10 +1251,7 @@ async fn compare_form(
     Query(q): Query<CompareQuery>,
 ) -> Redirect {
     match (parse_revision(q.from.trim()), parse_revision(q.to.trim())) {
-        (Ok(a), Ok(b)) => Redirect::to(&format!(
-            "{}/history/{a}/{b}",
-            page_url(&slug, &page_id)
-        )),
+        (Ok(a), Ok(b)) => Redirect::to(&format!("{}/history/{a}/{b}", page_url(&slug, &page_id))),
         _ => Redirect::to(&format!("{}/history", page_url(&slug, &page_id))),
     }
 }
@@ -1497,10 +1417,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/ui/w/{slug}/pages/{page_id}/history/{n}/restore",
             get(back_to_history).post(restore),
         )
-        .route(
-            "/ui/w/{slug}/pages/{page_id}/history/{a}/{b}",
-            get(compare),
-        )
+        .route("/ui/w/{slug}/pages/{page_id}/history/{a}/{b}", get(compare))
         .route("/ui/w/{slug}/search", get(search))
         .route("/ui/static/knowledge.js", get(script))
 }

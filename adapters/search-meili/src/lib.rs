@@ -15,7 +15,8 @@
 //! (`workspace_id`, `kind`, `space_id`) are built with every value in double quotes and
 //! escaped; the query text goes to Meilisearch as free text, which has no syntax that can
 //! fail. Searchable attributes in rank order: title, keywords, body. Typo tolerance starts at
-//! 4 characters (two typos from 8), as in the embedded tantivy index. Equal relevance ranks
+//! 4 characters (two typos from 8) and every word must match (`matchingStrategy: all`), as
+//! in the embedded tantivy index. Equal relevance ranks
 //! the more recently updated document first; empty text lists the most recently updated.
 //!
 //! `total` is Meilisearch's `estimatedTotalHits` (an estimate, capped by the index's
@@ -31,7 +32,7 @@ use meilisearch_sdk::client::Client;
 use meilisearch_sdk::documents::DocumentDeletionQuery;
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::indexes::Index;
-use meilisearch_sdk::search::Selectors;
+use meilisearch_sdk::search::{MatchingStrategies, Selectors};
 use meilisearch_sdk::settings::{MinWordSizeForTypos, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::{Task, TasksSearchQuery};
@@ -399,7 +400,10 @@ impl SearchIndex for MeiliIndex {
             .with_attributes_to_highlight(Selectors::Some(&["body"]))
             .with_highlight_pre_tag(MARK_START)
             .with_highlight_post_tag(MARK_END)
-            .with_show_ranking_score(true);
+            .with_show_ranking_score(true)
+            // Every word must match, as in the embedded index (Meilisearch's default drops
+            // words from the end until something matches).
+            .with_matching_strategy(MatchingStrategies::ALL);
         if text.is_empty() {
             search.with_sort(&sort);
         }

@@ -126,9 +126,14 @@ pub struct App {
     pub embedded_engine: Option<orbit_workflow_embedded::EmbeddedEngine>,
 }
 
-/// The workflow definitions and activities this process runs.
-pub fn workflow_registry(config: &Config) -> WorkflowRegistry {
-    let mut registry = WorkflowRegistry::default();
+/// The workflow definitions and activities this process runs. `sync` gets the services
+/// once they exist (activities are registered before).
+pub fn workflow_registry(config: &Config, sync: &orbit_services::sync::SyncHandle) -> WorkflowRegistry {
+    let git: Arc<dyn orbit_ports::GitClient> = Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work")));
+    let mut registry = WorkflowRegistry::default()
+        .definition(Arc::new(orbit_workflows::knowledge_sync::KnowledgeSyncWorkflow))
+        .activity(Arc::new(orbit_services::sync::ExportActivity { handle: sync.clone(), git: git.clone() }))
+        .activity(Arc::new(orbit_services::sync::ImportActivity { handle: sync.clone(), git }));
     if config.demo_workflows {
         registry = registry
             .definition(Arc::new(orbit_workflows::demo::StepsWorkflow))
@@ -154,7 +159,8 @@ impl App {
     }
 
     pub fn from_parts(config: &Config, parts: Parts) -> App {
-        let registry = workflow_registry(config);
+        let sync = orbit_services::sync::SyncHandle::default();
+        let registry = workflow_registry(config, &sync);
         let embedded = orbit_workflow_embedded::EmbeddedEngine::start(
             parts.stores.workflows.clone(),
             registry.clone(),
@@ -184,6 +190,7 @@ impl App {
             max_body_bytes: config.max_body_bytes,
             secure_cookies: config.secure_cookies,
         };
+        sync.set(services.knowledge.clone(), services.deps.users.clone());
         let state = AppState::new(services.clone(), Arc::new(services.tokens.clone()), http);
         App {
             services,
