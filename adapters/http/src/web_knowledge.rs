@@ -930,14 +930,14 @@ async fn save_page(
     if let Error::Aborted(_) = err {
         let author = last_author(&state, &s, &ws, &page_id).await;
         let who = if author.is_empty() {
-            "Someone else".to_owned()
+            "someone else".to_owned()
         } else {
             author.clone()
         };
         let message = format!(
-            "{who} saved revision {} of this page while you were editing revision {base}. \
-             Your text is kept in the editor; the saved revision is shown beside it. \
-             Merge the two and save again.",
+            "While you were editing revision {base}, {who} saved revision {} of this page. \
+             Your text is kept in the editor and the saved text is shown beside it: \
+             merge the two and save again.",
             view.page.revision
         );
         let theirs = Theirs {
@@ -1136,9 +1136,15 @@ async fn restore(
 struct DiffBlock {
     /// "del", "ins" or "same".
     kind: &'static str,
+    lines: Vec<DiffLine>,
+}
+
+/// One line of a diff with its numbers (1-based) in the older and the newer text.
+#[derive(Serialize)]
+struct DiffLine {
+    old: Option<usize>,
+    new: Option<usize>,
     text: String,
-    /// The first line's number in the older (del, same) or newer (ins) text, 1-based.
-    line: usize,
 }
 
 #[derive(Serialize)]
@@ -1158,27 +1164,32 @@ fn line_diff(old: &str, new: &str) -> (Vec<Hunk>, usize, usize) {
         let mut blocks: Vec<DiffBlock> = Vec::new();
         for op in &group {
             for change in diff.iter_changes(op) {
-                let (kind, line) = match change.tag() {
+                let kind = match change.tag() {
                     ChangeTag::Delete => {
                         removed += 1;
-                        ("del", change.old_index())
+                        "del"
                     }
                     ChangeTag::Insert => {
                         added += 1;
-                        ("ins", change.new_index())
+                        "ins"
                     }
-                    ChangeTag::Equal => ("same", change.old_index()),
+                    ChangeTag::Equal => "same",
                 };
-                let mut text = change.value().to_owned();
-                if change.missing_newline() {
-                    text.push('\n');
-                }
+                let value = change.value();
+                let line = DiffLine {
+                    old: change.old_index().map(|i| i + 1),
+                    new: change.new_index().map(|i| i + 1),
+                    text: value
+                        .strip_suffix('\n')
+                        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                        .unwrap_or(value)
+                        .to_owned(),
+                };
                 match blocks.last_mut() {
-                    Some(b) if b.kind == kind => b.text.push_str(&text),
+                    Some(b) if b.kind == kind => b.lines.push(line),
                     _ => blocks.push(DiffBlock {
                         kind,
-                        text,
-                        line: line.map_or(0, |l| l + 1),
+                        lines: vec![line],
                     }),
                 }
             }
@@ -1438,19 +1449,22 @@ mod tests {
     fn diff_groups_lines_by_kind() {
         let (hunks, added, removed) = line_diff("a\nb\nc\n", "a\nB\nc\nd");
         assert_eq!((added, removed), (2, 1));
-        let kinds: Vec<(&str, &str)> = hunks[0]
+        let kinds: Vec<(&str, Vec<(Option<usize>, Option<usize>, &str)>)> = hunks[0]
             .blocks
             .iter()
-            .map(|b| (b.kind, b.text.as_str()))
+            .map(|b| {
+                let lines = b.lines.iter().map(|l| (l.old, l.new, l.text.as_str()));
+                (b.kind, lines.collect())
+            })
             .collect();
         assert_eq!(
             kinds,
             [
-                ("same", "a\n"),
-                ("del", "b\n"),
-                ("ins", "B\n"),
-                ("same", "c\n"),
-                ("ins", "d\n")
+                ("same", vec![(Some(1), Some(1), "a")]),
+                ("del", vec![(Some(2), None, "b")]),
+                ("ins", vec![(None, Some(2), "B")]),
+                ("same", vec![(Some(3), Some(3), "c")]),
+                ("ins", vec![(None, Some(4), "d")])
             ]
         );
     }

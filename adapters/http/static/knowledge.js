@@ -71,6 +71,32 @@
     }
   }
 
+  /** Fills `el` with `text`, the words of `query` found in it wrapped in <mark> (as text nodes, never HTML). */
+  function highlight(el, text, query) {
+    const words = query.toLowerCase().split(/\s+/).filter((w) => w.length >= 2);
+    const lower = text.toLowerCase();
+    const marks = new Array(text.length).fill(false);
+    for (const w of words) {
+      for (let at = lower.indexOf(w); at >= 0; at = lower.indexOf(w, at + 1)) {
+        if (at === 0 || !/[\p{L}\p{N}]/u.test(lower[at - 1])) marks.fill(true, at, at + w.length);
+      }
+    }
+    let i = 0;
+    while (i < text.length) {
+      let j = i;
+      while (j < text.length && marks[j] === marks[i]) j += 1;
+      const part = document.createTextNode(text.slice(i, j));
+      if (marks[i]) {
+        const mark = document.createElement('mark');
+        mark.appendChild(part);
+        el.appendChild(mark);
+      } else {
+        el.appendChild(part);
+      }
+      i = j;
+    }
+  }
+
   // -------------------------------------------------------------------------------------
   // Search suggestions: the header box becomes a combobox with a listbox of results.
 
@@ -141,7 +167,7 @@
         items.push(option(`site-search-option-${i}`, href, (li) => {
           const title = document.createElement('span');
           title.className = 's-title';
-          title.textContent = r.title;
+          highlight(title, r.title, query);
           li.appendChild(title);
           if (r.snippet) {
             const snippet = document.createElement('span');

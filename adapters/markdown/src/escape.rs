@@ -1,51 +1,56 @@
 //! Escaping for the HTML the writer produces, and the little entity decoding that the plain
 //! text of raw HTML needs.
 
-/// Appends `s` with `&`, `<`, `>`, `"` and `'` escaped: safe in text and in quoted attributes.
-pub(crate) fn html(out: &mut String, s: &str) {
+/// Appends `s` with the bytes in `special` replaced by character references.
+fn escape(out: &mut String, s: &str, special: &[u8]) {
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
+        if !special.contains(&b) {
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        out.push_str(match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
+            _ => "&quot;",
+        });
         last = i + 1;
     }
     out.push_str(&s[last..]);
 }
 
-/// Appends raw HTML text or an attribute value taken from raw HTML: `<`, `>` and `"` are
-/// escaped, `&` is kept so that the author's character references still mean what they meant.
-pub(crate) fn raw(out: &mut String, s: &str) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(rep);
-        last = i + 1;
-    }
-    out.push_str(&s[last..]);
+/// Text content: `&`, `<` and `>` escaped (quotes need no escaping outside attributes, and
+/// every character reference costs the HTML parser time).
+pub(crate) fn text(out: &mut String, s: &str) {
+    escape(out, s, b"&<>");
+}
+
+/// A double-quoted attribute value: `&`, `<`, `>` and `"` escaped.
+pub(crate) fn attr(out: &mut String, s: &str) {
+    escape(out, s, b"&<>\"");
+}
+
+/// Text taken from raw HTML: `<` and `>` escaped, `&` kept so that the author's character
+/// references still mean what they meant.
+pub(crate) fn raw_text(out: &mut String, s: &str) {
+    escape(out, s, b"<>");
+}
+
+/// An attribute value taken from raw HTML, to be double-quoted: `<`, `>` and `"` escaped,
+/// `&` kept.
+pub(crate) fn raw_attr(out: &mut String, s: &str) {
+    escape(out, s, b"<>\"");
 }
 
 /// Appends a link destination for an `href`/`src` attribute: characters that are safe in a URL
-/// are kept (`&` and `'` as references), everything else is percent-encoded.
+/// are kept (`&` as a reference; `'` is safe in the double-quoted value), everything else
+/// is percent-encoded.
 pub(crate) fn href(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         match b {
             b'&' => out.push_str("&amp;"),
-            b'\'' => out.push_str("&#39;"),
             b'A'..=b'Z'
             | b'a'..=b'z'
             | b'0'..=b'9'
@@ -67,7 +72,8 @@ pub(crate) fn href(out: &mut String, s: &str) {
             | b'$'
             | b','
             | b'%'
-            | b'#' => out.push(char::from(b)),
+            | b'#'
+            | b'\'' => out.push(char::from(b)),
             _ => {
                 out.push('%');
                 out.push(char::from(HEX[usize::from(b >> 4)]));
@@ -135,25 +141,21 @@ mod tests {
     }
 
     #[test]
-    fn escapes_html_text_and_attributes() {
-        assert_eq!(
-            with(html, r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-        assert_eq!(with(html, "plain"), "plain");
+    fn escapes_text_and_attributes() {
+        assert_eq!(with(text, r#"<a href="x">&'"#), r#"&lt;a href="x"&gt;&amp;'"#);
+        assert_eq!(with(attr, r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;'");
+        assert_eq!(with(text, "plain"), "plain");
     }
 
     #[test]
     fn raw_keeps_references() {
-        assert_eq!(
-            with(raw, r#"&amp; <b> "q""#),
-            "&amp; &lt;b&gt; &quot;q&quot;"
-        );
+        assert_eq!(with(raw_text, r#"&amp; <b> "q""#), r#"&amp; &lt;b&gt; "q""#);
+        assert_eq!(with(raw_attr, r#"&amp; <b> "q""#), "&amp; &lt;b&gt; &quot;q&quot;");
     }
 
     #[test]
     fn href_percent_encodes_unsafe_bytes() {
-        assert_eq!(with(href, "a b\"<é>&'"), "a%20b%22%3C%C3%A9%3E&amp;&#39;");
+        assert_eq!(with(href, "a b\"<é>&'"), "a%20b%22%3C%C3%A9%3E&amp;'");
         assert_eq!(with(href, "https://x.io/p?q=1#f"), "https://x.io/p?q=1#f");
     }
 

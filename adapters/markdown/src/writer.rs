@@ -30,6 +30,12 @@ use crate::slug::Slugger;
 /// The most elements open at once before containers and inline elements are flattened.
 pub(crate) const MAX_DEPTH: usize = 64;
 
+/// Text is cut into runs of at most this many bytes by empty comments (`<!---->`), which the
+/// sanitizer strips, so that no text node in its DOM is longer. html5ever's serializer scans
+/// ahead to the next `<` or `>` for every `&` (and every byte 0xC2) it escapes, which is
+/// quadratic in the length of one text node: a megabyte of `&` would take minutes.
+const TEXT_RUN_BYTES: usize = 512;
+
 /// What the writer produced for one document.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
@@ -105,6 +111,8 @@ pub(crate) struct Writer<'a> {
     suppress: Option<Suppress>,
     /// The text of the HTML block being read (its lines arrive as separate events).
     html_block: String,
+    /// Bytes of text written since the last text-node break (see [`TEXT_RUN_BYTES`]).
+    text_run: usize,
 }
 
 impl<'a> Writer<'a> {
@@ -123,6 +131,7 @@ impl<'a> Writer<'a> {
             table: Table::default(),
             suppress: None,
             html_block: String::new(),
+            text_run: 0,
         }
     }
 
@@ -167,26 +176,26 @@ impl<'a> Writer<'a> {
             Event::End(tag) => self.end(tag),
             Event::Text(text) => {
                 self.ensure_inline_context();
-                escape::html(&mut self.out.html, &text);
+                self.write_text(&text, false);
                 self.push_text(&text);
             }
             Event::Code(code) => {
                 self.ensure_inline_context();
                 self.out.html.push_str("<code>");
-                escape::html(&mut self.out.html, &code);
+                self.write_text(&code, false);
                 self.out.html.push_str("</code>");
                 self.push_text(&code);
             }
             Event::InlineMath(math) | Event::DisplayMath(math) => {
                 self.ensure_inline_context();
-                escape::html(&mut self.out.html, &math);
+                self.write_text(&math, false);
                 self.push_text(&math);
             }
             Event::FootnoteReference(name) => {
                 self.ensure_inline_context();
-                self.out.html.push_str("[^");
-                escape::html(&mut self.out.html, &name);
-                self.out.html.push(']');
+                self.write_text("[^", false);
+                self.write_text(&name, false);
+                self.write_text("]", false);
             }
             Event::InlineHtml(html) => {
                 self.ensure_inline_context();
@@ -336,16 +345,18 @@ impl<'a> Writer<'a> {
             } => {
                 self.ensure_inline_context();
                 if self.open < MAX_DEPTH {
-                    self.out.html.push_str("<a href=\"");
-                    if link_type == LinkType::Email {
-                        self.out.html.push_str("mailto:");
+                    let html = &mut self.out.html;
+                    html.push_str("<a");
+                    if dest_url.len() <= policy::MAX_URL_BYTES {
+                        html.push_str(" href=\"");
+                        if link_type == LinkType::Email {
+                            html.push_str("mailto:");
+                        }
+                        escape::href(html, &dest_url);
+                        html.push('"');
                     }
-                    escape::href(&mut self.out.html, &dest_url);
-                    if !title.is_empty() {
-                        self.out.html.push_str("\" title=\"");
-                        escape::html(&mut self.out.html, &title);
-                    }
-                    self.out.html.push_str("\">");
+                    write_attr(html, "title", &title);
+                    html.push('>');
                 }
                 self.push_flattenable(Kind::Inline, "</a>");
             }
@@ -419,9 +430,9 @@ impl<'a> Writer<'a> {
         let text = normalize_whitespace(&heading.text);
         let id = self.slugger.unique(&text);
         let level = heading.level as u8;
-        self.out.html.push_str(&format!("<h{level} id=\""));
-        escape::html(&mut self.out.html, &id);
-        self.out.html.push_str("\">");
+        self.out.html.push_str(&format!("<h{level}"));
+        write_attr(&mut self.out.html, "id", &id);
+        self.out.html.push('>');
         self.out.html.push_str(&inner);
         self.out.html.push_str(&format!("</h{level}>\n"));
         self.out.headings.push((level, text, id));
@@ -441,15 +452,17 @@ impl<'a> Writer<'a> {
                     return;
                 };
                 let html = &mut self.out.html;
-                html.push_str("<img src=\"");
-                escape::href(html, &image.dest);
-                html.push_str("\" alt=\"");
-                escape::html(html, &image.alt);
-                if !image.title.is_empty() {
-                    html.push_str("\" title=\"");
-                    escape::html(html, &image.title);
+                html.push_str("<img");
+                if image.dest.len() <= policy::MAX_URL_BYTES {
+                    html.push_str(" src=\"");
+                    escape::href(html, &image.dest);
+                    html.push('"');
                 }
-                html.push_str("\">");
+                html.push_str(" alt=\"");
+                escape::attr(html, truncate(&image.alt, policy::MAX_ATTR_BYTES));
+                html.push('"');
+                write_attr(html, "title", &image.title);
+                html.push('>');
                 self.push_text(" ");
                 self.push_text(&image.alt);
                 self.push_text(" ");
@@ -499,7 +512,7 @@ impl<'a> Writer<'a> {
             };
             match token {
                 Token::Text(text) => {
-                    escape::raw(&mut self.out.html, text);
+                    self.write_text(text, true);
                     let mut decoded = String::new();
                     escape::decode_entities(&mut decoded, text);
                     self.push_text(&decoded);
@@ -537,13 +550,22 @@ impl<'a> Writer<'a> {
         html.push_str(name);
         for (attr, value) in attrs {
             let attr = attr.to_ascii_lowercase();
-            if policy::raw_attr_allowed(name, &attr) {
-                html.push(' ');
-                html.push_str(&attr);
-                html.push_str("=\"");
-                escape::raw(html, value);
-                html.push('"');
+            if !policy::raw_attr_allowed(name, &attr) {
+                continue;
             }
+            let value = if attr == "href" || attr == "src" {
+                if value.len() > policy::MAX_URL_BYTES {
+                    continue;
+                }
+                value
+            } else {
+                truncate(value, policy::MAX_ATTR_BYTES)
+            };
+            html.push(' ');
+            html.push_str(&attr);
+            html.push_str("=\"");
+            escape::raw_attr(html, value);
+            html.push('"');
         }
         html.push('>');
         if void {
@@ -674,12 +696,91 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Writes escaped text (`raw`: text from raw HTML, whose character references are kept),
+    /// breaking it into runs of at most [`TEXT_RUN_BYTES`].
+    fn write_text(&mut self, s: &str, raw: bool) {
+        let mut rest = s;
+        while !rest.is_empty() {
+            let room = TEXT_RUN_BYTES.saturating_sub(self.text_run);
+            let mut cut = if rest.len() <= room {
+                rest.len()
+            } else {
+                split_point(rest, room, raw)
+            };
+            if cut == 0 {
+                if self.text_run > 0 {
+                    self.out.html.push_str("<!---->");
+                    self.text_run = 0;
+                    continue;
+                }
+                // Cannot happen with a sensible `TEXT_RUN_BYTES`; make progress regardless.
+                cut = rest.chars().next().map_or(rest.len(), char::len_utf8);
+            }
+            let (chunk, tail) = rest.split_at(cut);
+            if raw {
+                escape::raw_text(&mut self.out.html, chunk);
+            } else {
+                escape::text(&mut self.out.html, chunk);
+            }
+            self.text_run += cut;
+            rest = tail;
+        }
+    }
+
     fn push_text(&mut self, s: &str) {
         self.out.text.push_str(s);
         if let Some(heading) = self.heading.as_mut() {
             heading.text.push_str(s);
         }
     }
+}
+
+/// Where to cut `s` to write at most `max` (< `s.len()`) bytes of it: a char boundary, and for
+/// raw text not inside a character reference (`&name;` is short, so only the last few bytes
+/// before the cut are checked).
+fn split_point(s: &str, max: usize, raw: bool) -> usize {
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if raw {
+        let mut window = cut.saturating_sub(40);
+        while !s.is_char_boundary(window) {
+            window += 1;
+        }
+        if let Some(amp) = s[window..cut].rfind('&') {
+            let amp = window + amp;
+            if !s[amp..cut].contains(|c: char| c == ';' || c.is_whitespace()) {
+                cut = amp;
+            }
+        }
+    }
+    cut
+}
+
+/// Writes ` name="value"` (value escaped and cut to [`policy::MAX_ATTR_BYTES`]), or nothing
+/// for an empty value.
+fn write_attr(html: &mut String, name: &str, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    html.push(' ');
+    html.push_str(name);
+    html.push_str("=\"");
+    escape::attr(html, truncate(value, policy::MAX_ATTR_BYTES));
+    html.push('"');
+}
+
+/// `s` cut to at most `max` bytes, on a char boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
 }
 
 /// Collapses every run of whitespace to one space and trims both ends.

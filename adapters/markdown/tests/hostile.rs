@@ -92,7 +92,7 @@ fn nesting_depth(html: &str) -> usize {
 fn ten_megabyte_line_of_words() {
     let line = "lorem ipsum *dolor* sit `amet` ".repeat(10_000_000 / 31);
     let out = render("10MB line of words", &line);
-    assert!(out.html.starts_with("<pre>lorem ipsum *dolor* sit `amet`"));
+    assert!(out.html.starts_with("<pre>\nlorem ipsum *dolor* sit `amet`"));
     assert!(out.text.starts_with("lorem ipsum *dolor* sit `amet` lorem"));
     assert!(out.headings.is_empty());
 }
@@ -303,6 +303,32 @@ fn unclosed_script_and_comments() {
     render("unclosed comment", &md);
     render("'<!--' x 100000", &"<!--".repeat(100_000));
     render("'<a x=\"' x 100000", &"<a x=\"".repeat(100_000));
+}
+
+/// html5ever's serializer scans to the next `<`/`>` for every `&` or 0xC2 byte it escapes:
+/// quadratic in the length of a text node or attribute value unless the writer keeps them
+/// short (text runs are cut by stripped comments, attribute values are capped).
+#[test]
+fn ampersands_and_latin1_in_long_text_and_attributes() {
+    const MIB: usize = 1 << 20;
+    let out = render("1 MiB of '&'", &"&".repeat(MIB));
+    assert_eq!(out.text.len(), MIB);
+    assert!(!out.html.contains("<!--"));
+    render("1 MiB of 'a&amp;b '", &"a&amp;b ".repeat(MIB / 8));
+    render("1 MiB of '\u{a9}'", &"\u{a9}".repeat(MIB / 2));
+    render("1 MiB of '\u{a0}'", &"\u{a0}".repeat(MIB / 2));
+    render("1 MiB of '&nbsp;'", &"&nbsp;".repeat(MIB / 6));
+    render("1 MiB code span of '&'", &format!("`{}`", "&".repeat(MIB)));
+    render("1 MiB code block of '&'", &format!("```\n{}\n```", "&".repeat(MIB)));
+    render("1 MiB heading of '&'", &format!("# {}", "&".repeat(MIB)));
+    render("1 MiB raw HTML text of '&amp;'", &format!("<div>\n{}", "&amp;".repeat(MIB / 5)));
+    render("1 MiB table of '&'", &format!("|{0}|\n|-|\n|{0}|", "&".repeat(MIB / 2)));
+    let link = format!("[x]({}) ", "&".repeat(4096));
+    render("2 MiB of links with 4 KB '&' URLs", &link.repeat((2 * MIB - 1024) / link.len()));
+    let image = format!("![{0}](u \"{0}\") ", "&".repeat(MIB / 4));
+    render("1 MiB image alt/title of '&'", &image);
+    let raw = format!("<a href=\"{0}\" title=\"{0}\">x</a>", "&amp;".repeat(MIB / 10));
+    render("1 MiB raw attributes of '&amp;'", &raw);
 }
 
 #[test]

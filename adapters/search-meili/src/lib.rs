@@ -55,6 +55,8 @@ const TASK_POLL: Duration = Duration::from_millis(20);
 const BATCH: usize = 1_000;
 /// Words kept around the match in a snippet.
 pub const CROP_WORDS: usize = 30;
+/// A page holds at most this many hits (Meilisearch's default `maxTotalHits`).
+pub const MAX_LIMIT: usize = 1_000;
 /// Meilisearch's limit on the length of a document id.
 const MAX_KEY_BYTES: usize = 511;
 
@@ -393,7 +395,7 @@ impl SearchIndex for MeiliIndex {
             .with_query(text)
             .with_filter(&filter)
             .with_offset(query.offset)
-            .with_limit(query.limit)
+            .with_limit(query.limit.min(MAX_LIMIT))
             .with_attributes_to_retrieve(Selectors::Some(&retrieve))
             .with_attributes_to_crop(Selectors::Some(&crop))
             .with_crop_length(CROP_WORDS)

@@ -1,0 +1,564 @@
+//! What every scenario shares: starting `orbit serve`, a Connect JSON client, the
+//! closed-loop driver that measures latency, and small helpers. Every loop is bounded in
+//! count and time.
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const ADMIN_TOKEN: &str = "bench-admin-token-0123456789";
+
+/// Variables that would change what a benchmarked server runs; only `extra_env` sets them.
+const CLEARED_ENV: &[&str] = &[
+    "ORBIT_DATABASE_URL",
+    "ORBIT_REDIS_URL",
+    "ORBIT_CACHE",
+    "ORBIT_CONFIG",
+    "ORBIT_SEARCH_URL",
+    "ORBIT_SEARCH_API_KEY",
+    "ORBIT_SEARCH_INDEX",
+    "ORBIT_ENABLE_DEMO_WORKFLOWS",
+    "ORBIT_WORKFLOW_ENGINE",
+    "ORBIT_LISTEN",
+    "ORBIT_DATA_DIR",
+];
+
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn start(
+        bin: &Path,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Server> {
+        let mut cmd = Command::new(bin);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("ORBIT_BOOTSTRAP_TOKEN", ADMIN_TOKEN)
+            .env("ORBIT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for var in CLEARED_ENV {
+            cmd.env_remove(var);
+        }
+        if let Some(url) = database_url {
+            cmd.env("ORBIT_DATABASE_URL", url);
+        }
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        // Bounded: the server prints its URL within a few lines, or exits.
+        let mut url = None;
+        for _ in 0..1000 {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(u) = line.strip_prefix("Orbit is listening on ") {
+                        url = Some(u.trim().to_owned());
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        let Some(url) = url else {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("orbit serve exited before printing its URL");
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Server { child, url })
+    }
+
+    /// CPU seconds (user + system) the server has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
+    pub fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    pub url: String,
+}
+
+impl Client {
+    pub fn new(url: &str, concurrency: usize) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency * 2)
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        Ok(Client {
+            http,
+            url: url.to_owned(),
+        })
+    }
+
+    pub async fn call(&self, method: &str, token: &str, body: &Value) -> Result<Value> {
+        let resp = self
+            .http
+            .post(format!("{}/orbit.v1.{method}", self.url))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await?;
+        let status = resp.status();
+        let value: Value = resp.json().await?;
+        if !status.is_success() {
+            bail!("{method} failed with {status}: {value}");
+        }
+        Ok(value)
+    }
+
+    /// `call` as the administrator.
+    pub async fn admin(&self, method: &str, body: &Value) -> Result<Value> {
+        self.call(method, ADMIN_TOKEN, body).await
+    }
+}
+
+/// Runs jobs `0..count` with `concurrency` workers; stops at the first error.
+pub async fn parallel<F, Fut>(count: usize, concurrency: usize, f: F) -> Result<()>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<()>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (next, f) = (next.clone(), f.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                f(i).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+pub struct Stats {
+    pub name: String,
+    /// Server CPU time per request, in microseconds.
+    pub server_cpu_us: f64,
+    pub count: usize,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub seconds: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    /// The mean of what the requests reported (hits, pages listed…), when they report one.
+    pub mean_value: Option<f64>,
+}
+
+impl Stats {
+    pub fn throughput(&self) -> f64 {
+        self.count as f64 / self.seconds
+    }
+}
+
+/// The `p` quantile of sorted microseconds, in milliseconds.
+pub fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx] as f64 / 1000.0
+}
+
+/// Drives requests for `seconds` with `concurrency` closed-loop clients and measures each
+/// one. `f(worker, i)` makes and checks request `i` (numbered across workers) and may return
+/// a value to average (hits, pages…).
+pub async fn measure<F, Fut>(
+    server: &Server,
+    name: &str,
+    concurrency: usize,
+    seconds: u64,
+    f: F,
+) -> Result<Stats>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Option<f64>>> + Send,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let first_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let started = Instant::now();
+    let cpu_before = server.cpu_seconds();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let (f, counter, errors, first_error) = (
+            f.clone(),
+            counter.clone(),
+            errors.clone(),
+            first_error.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(4096);
+            let (mut sum, mut n) = (0.0, 0usize);
+            // Bounded: by the deadline, and by a hard cap on requests per client.
+            for _ in 0..1_000_000 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let i = counter.fetch_add(1, Ordering::Relaxed);
+                let t0 = Instant::now();
+                match f(w, i).await {
+                    Ok(Some(v)) => {
+                        sum += v;
+                        n += 1;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        let mut first = first_error.lock().unwrap();
+                        if first.is_none() {
+                            *first = Some(format!("{e:#}"));
+                        }
+                    }
+                }
+                lat.push(t0.elapsed().as_micros() as u64);
+            }
+            (lat, sum, n)
+        }));
+    }
+    let mut all = Vec::new();
+    let (mut sum, mut n) = (0.0, 0usize);
+    for t in tasks {
+        let (lat, s, k) = t.await?;
+        all.extend(lat);
+        sum += s;
+        n += k;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = server.cpu_seconds() - cpu_before;
+    all.sort_unstable();
+    let first_error = first_error.lock().unwrap().take();
+    if let Some(e) = &first_error {
+        eprintln!("  {name}: first error: {e}");
+    }
+    let stats = Stats {
+        name: name.to_owned(),
+        server_cpu_us: cpu * 1e6 / all.len().max(1) as f64,
+        count: all.len(),
+        errors: errors.load(Ordering::Relaxed),
+        first_error,
+        seconds,
+        p50: percentile(&all, 0.50),
+        p95: percentile(&all, 0.95),
+        p99: percentile(&all, 0.99),
+        mean_value: (n > 0).then(|| sum / n as f64),
+    };
+    println!(
+        "  {name}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, server CPU {:.0} µs/request",
+        stats.count,
+        stats.errors,
+        stats.throughput(),
+        stats.p50,
+        stats.p95,
+        stats.p99,
+        stats.server_cpu_us
+    );
+    Ok(stats)
+}
+
+/// A fresh data directory and, for PostgreSQL, a fresh database; both removed on drop.
+pub struct Backend {
+    pub name: String,
+    pub data_dir: PathBuf,
+    pub db_url: Option<String>,
+    pg: Option<(String, String)>,
+}
+
+impl Backend {
+    pub async fn create(
+        name: &str,
+        scenario: &str,
+        admin_url: Option<&str>,
+    ) -> Result<Backend> {
+        let tag = format!("{scenario}_{name}_{}", std::process::id());
+        let data_dir = std::env::temp_dir().join(format!("orbit-bench-{tag}"));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        std::fs::create_dir_all(&data_dir)?;
+        let (db_url, pg) = match name {
+            "sqlite" => (None, None),
+            "postgres" => {
+                let admin_url = admin_url.context(
+                    "the postgres backend needs --database-url or ORBIT_TEST_DATABASE_URL",
+                )?;
+                let db = format!("orbit_bench_{tag}");
+                let pool = pg_pool(admin_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+                    .execute(&pool)
+                    .await?;
+                sqlx::query(&format!("CREATE DATABASE {db}"))
+                    .execute(&pool)
+                    .await?;
+                pool.close().await;
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url, |(b, _)| b)
+                    .to_owned();
+                (
+                    Some(format!("{base}/{db}")),
+                    Some((admin_url.to_owned(), db)),
+                )
+            }
+            other => bail!("unknown backend {other:?}: use sqlite, postgres or both"),
+        };
+        Ok(Backend {
+            name: name.to_owned(),
+            data_dir,
+            db_url,
+            pg,
+        })
+    }
+
+    /// The database's size on disk: SQLite's files, or `pg_database_size`.
+    pub async fn database_bytes(&self) -> Result<u64> {
+        match &self.pg {
+            None => {
+                let mut total = 0;
+                for entry in std::fs::read_dir(&self.data_dir)? {
+                    let entry = entry?;
+                    if entry.file_name().to_string_lossy().starts_with("orbit.db") {
+                        total += entry.metadata()?.len();
+                    }
+                }
+                Ok(total)
+            }
+            Some((admin, db)) => {
+                let pool = pg_pool(admin).await?;
+                let (size,): (i64,) = sqlx::query_as("SELECT pg_database_size($1)")
+                    .bind(db)
+                    .fetch_one(&pool)
+                    .await?;
+                pool.close().await;
+                Ok(u64::try_from(size).unwrap_or(0))
+            }
+        }
+    }
+
+    /// Removes the data directory and drops the database (the server must be stopped).
+    pub async fn cleanup(self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((admin, db)) = &self.pg {
+            if let Ok(pool) = pg_pool(admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+async fn pg_pool(url: &str) -> Result<sqlx::PgPool> {
+    Ok(sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(url)
+        .await?)
+}
+
+/// Bytes of every file under `path`.
+pub fn dir_size(path: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![path.to_path_buf()];
+    // Bounded by the number of entries on disk; cap it anyway.
+    for _ in 0..1_000_000 {
+        let Some(dir) = stack.pop() else { break };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// An int64 of the proto3 JSON mapping (a string) or a plain number.
+pub fn json_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the epoch of an RFC 3339 UTC timestamp (`2025-01-02T03:04:05.678Z`).
+pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
+    let s = s.strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, mo, da) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut t = hms.split(':').map(|p| p.parse::<i64>());
+    let (h, mi, se) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    let mut ms = 0;
+    for (i, c) in frac.chars().take(3).enumerate() {
+        ms += i64::from(c.to_digit(10)?) * [100, 10, 1][i];
+    }
+    Some(((days_from_civil(y, mo, da) * 24 + h) * 60 + mi) * 60_000 + se * 1000 + ms)
+}
+
+/// Today's date (UTC) as YYYY-MM-DD.
+pub fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let z = i64::try_from(secs / 86_400).unwrap_or(0) + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Cores and memory of this machine, for the report.
+pub fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_kb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(f64::NAN);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "{cores} cores ({cpu}), {:.1} GiB RAM",
+        mem_kb / (1024.0 * 1024.0)
+    )
+}
+
+/// Waits until `check` returns true, polling every `every`, for at most `max`. Returns the
+/// time it took, or None on timeout.
+pub async fn wait_until<F, Fut>(every: Duration, max: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    let max_polls = (max.as_millis() / every.as_millis().max(1)) as usize + 1;
+    for _ in 0..max_polls {
+        if check().await {
+            return Some(started.elapsed());
+        }
+        if started.elapsed() >= max {
+            return None;
+        }
+        tokio::time::sleep(every).await;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse() {
+        assert_eq!(parse_timestamp_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_timestamp_ms("1970-01-02T00:00:01.5Z"), Some(86_401_500));
+        assert_eq!(
+            parse_timestamp_ms("2025-03-01T12:00:00.123456Z"),
+            Some(1_740_830_400_123)
+        );
+    }
+}
