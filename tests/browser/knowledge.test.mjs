@@ -504,6 +504,8 @@ test('c. conflict: two people edit the same revision; the second sees both texts
     assert.equal(await theirs.inputValue(), 'Line one.\nAdmin was here.', 'the saved text is shown beside it');
     assert.equal(await theirs.getAttribute('readonly'), '');
     assert.equal(await other.page.locator('input[name="base_revision"]').inputValue(), '2', 'the next save starts from revision 2');
+    const drafts = () => other.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('orbit-draft:')).sort());
+    assert.deepEqual(await drafts(), [`orbit-draft:${created.id}:2`], 'her unsaved text is kept as a draft of the merge');
     await assertAccessible(other.page, 'conflict editor');
     await screenshot(other.page, 'knowledge-conflict.png');
 
@@ -512,6 +514,7 @@ test('c. conflict: two people edit the same revision; the second sees both texts
     const ok = await submit(other.page, other.page.getByRole('button', { name: 'Save' }));
     assert.equal(ok.status(), 200);
     assert.equal(await status(other.page).innerText(), 'Saved revision 3');
+    assert.deepEqual(await drafts(), [], 'and cleared once saved');
     assert.match(await other.page.locator('#page-body').innerText(), /Admin was here\.\s*Carol was here\./);
     assert.match(await other.page.locator('.page-head .meta').innerText(), /by carol/);
     assert.deepEqual([...admin.errors, ...other.errors], [], 'no script errors');

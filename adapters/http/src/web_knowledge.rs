@@ -1449,7 +1449,8 @@ mod tests {
     fn diff_groups_lines_by_kind() {
         let (hunks, added, removed) = line_diff("a\nb\nc\n", "a\nB\nc\nd");
         assert_eq!((added, removed), (2, 1));
-        let kinds: Vec<(&str, Vec<(Option<usize>, Option<usize>, &str)>)> = hunks[0]
+        type Line<'a> = (Option<usize>, Option<usize>, &'a str);
+        let kinds: Vec<(&str, Vec<Line>)> = hunks[0]
             .blocks
             .iter()
             .map(|b| {

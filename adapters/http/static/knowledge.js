@@ -152,6 +152,8 @@
       li.setAttribute('aria-selected', 'false');
       build(li);
       li.addEventListener('click', () => { window.location.assign(href); });
+      const index = options.length;
+      li.addEventListener('mousemove', () => { if (active !== index) setActive(index); });
       options.push({ el: li, href });
       return li;
     }
@@ -255,7 +257,12 @@
     const discard = document.getElementById('discard-draft');
     const pageId = form.dataset.pageId;
     const key = `${DRAFT_PREFIX}${pageId}:${form.dataset.baseRevision}`;
-    const original = { title: title.value, body: body.value };
+    // What the draft is compared with: the saved text. After a conflict that is the other
+    // person's revision shown beside the editor, so the text being merged counts as a draft.
+    const theirs = document.getElementById('theirs-body');
+    const original = theirs
+      ? { title: theirs.dataset.savedTitle ?? title.value, body: theirs.value }
+      : { title: title.value, body: body.value };
 
     // After a conflict the edit continues from the newer revision: the draft moves with it.
     if (form.dataset.previousBase) removeDraft(`${DRAFT_PREFIX}${pageId}:${form.dataset.previousBase}`);
@@ -287,7 +294,10 @@
     const saveDraftLater = debounce(saveDraft, 250);
 
     const restored = readDraft(key);
-    if (restored && (restored.title !== title.value || restored.body !== body.value)) {
+    if (theirs) {
+      saveDraft();
+      status.textContent = 'The preview follows your typing.';
+    } else if (restored && (restored.title !== title.value || restored.body !== body.value)) {
       title.value = restored.title;
       body.value = restored.body;
       note.hidden = false;

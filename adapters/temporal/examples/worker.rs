@@ -18,10 +18,17 @@ async fn main() {
         eprintln!("usage: worker ADDRESS TASK_QUEUE [NAMESPACE]");
         std::process::exit(2);
     };
-    let config = TemporalConfig { address, namespace: args.next().unwrap_or_else(|| "default".into()), task_queue };
-    let registry = WorkflowRegistry::default().definition(Arc::new(StepsWorkflow)).activity(Arc::new(StepActivity));
+    let config = TemporalConfig {
+        address,
+        namespace: args.next().unwrap_or_else(|| "default".into()),
+        task_queue,
+    };
+    let registry = WorkflowRegistry::default()
+        .definition(Arc::new(StepsWorkflow))
+        .activity(Arc::new(StepActivity));
     let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -19,9 +19,9 @@ use orbit_core::{PageRequest, Timestamp, UserId, WorkspaceId};
 use orbit_ports::{EngineError, RunFilter, StartRun, WorkflowEngine};
 use std::time::{Duration, SystemTime};
 use temporalio_client::{
-    Client, ClientOptions, Connection, ConnectionOptions, Memo, RpcOptions, Url, WorkflowCancelOptions,
-    WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions,
-    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowListOptions,
+    Client, ClientOptions, Connection, ConnectionOptions, Memo, RpcOptions, Url,
+    WorkflowCancelOptions, WorkflowDescribeOptions, WorkflowExecutionStatus,
+    WorkflowGetResultOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowListOptions,
     WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
     errors::{WorkflowGetResultError, WorkflowInteractionError, WorkflowStartError},
     tonic,
@@ -42,7 +42,11 @@ pub struct TemporalConfig {
 impl TemporalConfig {
     /// `namespace = "default"`, `task_queue = "orbit"`.
     pub fn new(address: impl Into<String>) -> Self {
-        TemporalConfig { address: address.into(), namespace: "default".into(), task_queue: DEFAULT_TASK_QUEUE.into() }
+        TemporalConfig {
+            address: address.into(),
+            namespace: "default".into(),
+            task_queue: DEFAULT_TASK_QUEUE.into(),
+        }
     }
 }
 
@@ -59,14 +63,31 @@ const LIST_QUERY_CONCURRENCY: usize = 8;
 const MAX_LIST_SCAN: usize = 10_000;
 
 pub(crate) async fn connect_client(config: &TemporalConfig) -> Result<Client, EngineError> {
-    let address = if config.address.contains("://") { config.address.clone() } else { format!("http://{}", config.address) };
-    let url = Url::parse(&address).map_err(|e| EngineError::Unavailable(format!("invalid Temporal address '{}': {e}", config.address)))?;
-    let options = ConnectionOptions::new(url).connect_timeout(Duration::from_secs(10)).build();
-    let connection = Connection::connect(options)
-        .await
-        .map_err(|e| EngineError::Unavailable(format!("cannot connect to Temporal at {}: {e}", config.address)))?;
-    Client::new(connection, ClientOptions::new(config.namespace.clone()).build())
-        .map_err(|e| EngineError::Unavailable(format!("cannot create a Temporal client: {e}")))
+    let address = if config.address.contains("://") {
+        config.address.clone()
+    } else {
+        format!("http://{}", config.address)
+    };
+    let url = Url::parse(&address).map_err(|e| {
+        EngineError::Unavailable(format!(
+            "invalid Temporal address '{}': {e}",
+            config.address
+        ))
+    })?;
+    let options = ConnectionOptions::new(url)
+        .connect_timeout(Duration::from_secs(10))
+        .build();
+    let connection = Connection::connect(options).await.map_err(|e| {
+        EngineError::Unavailable(format!(
+            "cannot connect to Temporal at {}: {e}",
+            config.address
+        ))
+    })?;
+    Client::new(
+        connection,
+        ClientOptions::new(config.namespace.clone()).build(),
+    )
+    .map_err(|e| EngineError::Unavailable(format!("cannot create a Temporal client: {e}")))
 }
 
 /// Orbit's workflow engine on Temporal (client side; see [`crate::run_worker`] for the worker).
@@ -78,7 +99,9 @@ pub struct TemporalEngine {
 
 impl std::fmt::Debug for TemporalEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TemporalEngine").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("TemporalEngine")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,7 +119,11 @@ struct Loaded {
 }
 
 fn rpc_error(what: &str, status: &tonic::Status) -> EngineError {
-    EngineError::Unavailable(format!("{what}: {} ({:?})", status.message(), status.code()))
+    EngineError::Unavailable(format!(
+        "{what}: {} ({:?})",
+        status.message(),
+        status.code()
+    ))
 }
 
 fn interaction_error(what: &str, error: WorkflowInteractionError) -> EngineError {
@@ -122,9 +149,9 @@ fn is_open(status: WorkflowExecutionStatus) -> bool {
 fn run_status(status: WorkflowExecutionStatus, progress: Option<&Progress>) -> RunStatus {
     match status {
         WorkflowExecutionStatus::Completed => RunStatus::Succeeded,
-        WorkflowExecutionStatus::Failed | WorkflowExecutionStatus::TimedOut | WorkflowExecutionStatus::Terminated => {
-            RunStatus::Failed
-        }
+        WorkflowExecutionStatus::Failed
+        | WorkflowExecutionStatus::TimedOut
+        | WorkflowExecutionStatus::Terminated => RunStatus::Failed,
         WorkflowExecutionStatus::Canceled => RunStatus::Cancelled,
         _ if progress.is_some_and(|p| p.status == STATUS_FAILED) => RunStatus::Failed,
         _ => RunStatus::Running,
@@ -182,7 +209,14 @@ fn build_run(
         current_step: progress.current_step,
         steps_done: progress.steps_done,
         steps_total: progress.steps_total,
-        events: progress.events.into_iter().map(|e| RunEvent { at: Timestamp(e.at_ms), message: e.message }).collect(),
+        events: progress
+            .events
+            .into_iter()
+            .map(|e| RunEvent {
+                at: Timestamp(e.at_ms),
+                message: e.message,
+            })
+            .collect(),
         started_by: UserId::new(meta.started_by),
         created_at: Timestamp(created),
         updated_at: Timestamp(updated),
@@ -194,8 +228,11 @@ fn build_run(
 /// The part of a workspace id that can go into a visibility filter literal as is; the rest of
 /// the scoping is done on the memo.
 fn safe_prefix(workspace: &WorkspaceId) -> String {
-    let mut prefix: String =
-        workspace.as_str().chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')).collect();
+    let mut prefix: String = workspace
+        .as_str()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        .collect();
     if prefix.len() == workspace.as_str().len() {
         prefix.push('/');
     }
@@ -217,13 +254,19 @@ impl TemporalEngine {
         &self.config
     }
 
-    fn handle(&self, workflow_id: &str) -> temporalio_client::WorkflowHandle<Client, OrbitWorkflow> {
-        self.client.get_workflow_handle::<OrbitWorkflow>(workflow_id.to_owned())
+    fn handle(
+        &self,
+        workflow_id: &str,
+    ) -> temporalio_client::WorkflowHandle<Client, OrbitWorkflow> {
+        self.client
+            .get_workflow_handle::<OrbitWorkflow>(workflow_id.to_owned())
     }
 
     /// The live progress, if a worker answers the query in time.
     async fn query_progress(&self, workflow_id: &str, timeout: Duration) -> Option<Progress> {
-        let options = WorkflowQueryOptions::builder().rpc_options(RpcOptions::builder().timeout(timeout).build()).build();
+        let options = WorkflowQueryOptions::builder()
+            .rpc_options(RpcOptions::builder().timeout(timeout).build())
+            .build();
         let handle = self.handle(workflow_id);
         let query = handle.query(OrbitWorkflow::progress, (), options);
         match tokio::time::timeout(timeout + Duration::from_millis(500), query).await {
@@ -237,7 +280,12 @@ impl TemporalEngine {
     }
 
     /// Reads a run; `live` asks the workflow itself for its progress when it is open.
-    async fn load(&self, workspace: &WorkspaceId, id: &RunId, live: bool) -> Result<Option<Loaded>, EngineError> {
+    async fn load(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+        live: bool,
+    ) -> Result<Option<Loaded>, EngineError> {
         if id.as_str().is_empty() || id.as_str().contains('/') {
             return Ok(None);
         }
@@ -249,7 +297,9 @@ impl TemporalEngine {
             Err(e) => return Err(interaction_error("cannot describe the run", e)),
         };
         let memo = description.memo();
-        let Some(meta) = meta_of(&memo) else { return Ok(None) };
+        let Some(meta) = meta_of(&memo) else {
+            return Ok(None);
+        };
         if meta.workspace_id != workspace.as_str() || meta.run_id != id.as_str() {
             return Ok(None);
         }
@@ -265,10 +315,18 @@ impl TemporalEngine {
         let mut run = build_run(meta, status, start, description.close_time(), progress);
         // A closed run without its snapshot (terminated, or closed by an older worker): ask
         // Temporal for the outcome.
-        if !open && run.result.is_none() && matches!(status, WorkflowExecutionStatus::Completed | WorkflowExecutionStatus::Failed) {
+        if !open
+            && run.result.is_none()
+            && matches!(
+                status,
+                WorkflowExecutionStatus::Completed | WorkflowExecutionStatus::Failed
+            )
+        {
             match handle.get_result(WorkflowGetResultOptions::default()).await {
                 Ok(result) => run.result = Some(result),
-                Err(WorkflowGetResultError::Failed(failure)) if run.error.is_none() || status == WorkflowExecutionStatus::Failed => {
+                Err(WorkflowGetResultError::Failed(failure))
+                    if run.error.is_none() || status == WorkflowExecutionStatus::Failed =>
+                {
                     run.error = Some(failure.failure().message.clone());
                 }
                 Err(_) => {}
@@ -278,7 +336,9 @@ impl TemporalEngine {
     }
 
     async fn must_load(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Loaded, EngineError> {
-        self.load(workspace, id, true).await?.ok_or_else(|| EngineError::NotFound(id.to_string()))
+        self.load(workspace, id, true)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(id.to_string()))
     }
 }
 
@@ -302,23 +362,43 @@ impl WorkflowEngine for TemporalEngine {
         };
         let mut memo = MemoValues::new();
         memo.insert(META_MEMO, meta);
-        let options = WorkflowStartOptions::new(self.config.task_queue.clone(), workflow_id.clone())
-            // One execution per id, ever (within the namespace's retention): starting it
-            // again, running or closed, returns the existing run.
-            .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
-            .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-            .memo(memo)
-            .static_summary(format!("{} in workspace {}", start.kind, start.workspace_id.as_str()))
-            .build();
-        let created = match self.client.start_workflow(OrbitWorkflow::run, input, options).await {
+        let options =
+            WorkflowStartOptions::new(self.config.task_queue.clone(), workflow_id.clone())
+                // One execution per id, ever (within the namespace's retention): starting it
+                // again, running or closed, returns the existing run.
+                .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+                .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+                .memo(memo)
+                .static_summary(format!(
+                    "{} in workspace {}",
+                    start.kind,
+                    start.workspace_id.as_str()
+                ))
+                .build();
+        let created = match self
+            .client
+            .start_workflow(OrbitWorkflow::run, input, options)
+            .await
+        {
             Ok(_) => true,
             Err(WorkflowStartError::AlreadyStarted { .. }) => false,
-            Err(WorkflowStartError::Rpc(status)) => return Err(rpc_error("cannot start the run", &status)),
-            Err(e) => return Err(EngineError::Unavailable(format!("cannot start the run: {e}"))),
+            Err(WorkflowStartError::Rpc(status)) => {
+                return Err(rpc_error("cannot start the run", &status));
+            }
+            Err(e) => {
+                return Err(EngineError::Unavailable(format!(
+                    "cannot start the run: {e}"
+                )));
+            }
         };
-        let loaded = self.load(&start.workspace_id, &start.id, false).await?.ok_or_else(|| {
-            EngineError::Conflict(format!("workflow id '{workflow_id}' is taken by a workflow that is not an Orbit run"))
-        })?;
+        let loaded = self
+            .load(&start.workspace_id, &start.id, false)
+            .await?
+            .ok_or_else(|| {
+                EngineError::Conflict(format!(
+                    "workflow id '{workflow_id}' is taken by a workflow that is not an Orbit run"
+                ))
+            })?;
         let run = loaded.run;
         if !created && (run.kind != start.kind || run.input != start.input) {
             return Err(EngineError::Conflict(format!(
@@ -329,11 +409,20 @@ impl WorkflowEngine for TemporalEngine {
         Ok((run, created))
     }
 
-    async fn get(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Option<WorkflowRun>, EngineError> {
+    async fn get(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<Option<WorkflowRun>, EngineError> {
         Ok(self.load(workspace, id, true).await?.map(|l| l.run))
     }
 
-    async fn list(&self, workspace: &WorkspaceId, filter: &RunFilter, page: &PageRequest) -> Result<Vec<WorkflowRun>, EngineError> {
+    async fn list(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &RunFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<WorkflowRun>, EngineError> {
         if page.limit == 0 {
             return Ok(Vec::new());
         }
@@ -362,13 +451,19 @@ impl WorkflowEngine for TemporalEngine {
                 let start = loaded.start.unwrap_or(std::time::UNIX_EPOCH);
                 // A generous bound for the store (whatever precision it keeps); the exact
                 // comparison is done below.
-                query.push_str(&format!(" AND StartTime <= '{}'", rfc3339(start + Duration::from_secs(1))));
+                query.push_str(&format!(
+                    " AND StartTime <= '{}'",
+                    rfc3339(start + Duration::from_secs(1))
+                ));
                 Some((micros(start), after.as_str().to_owned()))
             }
         };
         let executions: Vec<_> = self
             .client
-            .list_workflows(query, WorkflowListOptions::builder().limit(MAX_LIST_SCAN).build())
+            .list_workflows(
+                query,
+                WorkflowListOptions::builder().limit(MAX_LIST_SCAN).build(),
+            )
             .try_collect()
             .await
             .map_err(|e| EngineError::Unavailable(format!("cannot list runs: {e}")))?;
@@ -376,7 +471,9 @@ impl WorkflowEngine for TemporalEngine {
         for execution in executions {
             let memo = execution.memo();
             let Some(meta) = meta_of(&memo) else { continue };
-            if meta.workspace_id != workspace.as_str() || execution.id() != format!("{}/{}", meta.workspace_id, meta.run_id) {
+            if meta.workspace_id != workspace.as_str()
+                || execution.id() != format!("{}/{}", meta.workspace_id, meta.run_id)
+            {
                 continue;
             }
             if filter.kind.as_deref().is_some_and(|k| k != meta.kind) {
@@ -384,14 +481,27 @@ impl WorkflowEngine for TemporalEngine {
             }
             let status = execution.status();
             let progress = progress_of(&memo);
-            if filter.status.is_some_and(|s| s != run_status(status, progress.as_ref())) {
+            if filter
+                .status
+                .is_some_and(|s| s != run_status(status, progress.as_ref()))
+            {
                 continue;
             }
-            let key: SortKey = (execution.start_time().map(micros).unwrap_or(0), meta.run_id.clone());
+            let key: SortKey = (
+                execution.start_time().map(micros).unwrap_or(0),
+                meta.run_id.clone(),
+            );
             if cursor.as_ref().is_some_and(|c| key >= *c) {
                 continue;
             }
-            candidates.push((key, meta, status, execution.start_time(), execution.close_time(), progress));
+            candidates.push((
+                key,
+                meta,
+                status,
+                execution.start_time(),
+                execution.close_time(),
+                progress,
+            ));
         }
         candidates.sort_by(|a, b| b.0.cmp(&a.0));
         candidates.truncate(page.limit as usize);
@@ -399,7 +509,9 @@ impl WorkflowEngine for TemporalEngine {
             .map(|(_, meta, status, start, close, progress)| async move {
                 let progress = if is_open(status) {
                     let id = format!("{}/{}", meta.workspace_id, meta.run_id);
-                    self.query_progress(&id, LIST_QUERY_TIMEOUT).await.or(progress)
+                    self.query_progress(&id, LIST_QUERY_TIMEOUT)
+                        .await
+                        .or(progress)
                 } else {
                     progress
                 };
@@ -411,19 +523,38 @@ impl WorkflowEngine for TemporalEngine {
         Ok(runs)
     }
 
-    async fn cancel(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError> {
+    async fn cancel(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<WorkflowRun, EngineError> {
         let Loaded { mut run, open, .. } = self.must_load(workspace, id).await?;
         if !open {
-            return Err(EngineError::FailedPrecondition(format!("run '{id}' has already finished ({})", run.status)));
+            return Err(EngineError::FailedPrecondition(format!(
+                "run '{id}' has already finished ({})",
+                run.status
+            )));
         }
-        let options = WorkflowCancelOptions::builder().reason("cancelled through Orbit").build();
-        match self.handle(&workflow_id(workspace, id)).cancel(options).await {
+        let options = WorkflowCancelOptions::builder()
+            .reason("cancelled through Orbit")
+            .build();
+        match self
+            .handle(&workflow_id(workspace, id))
+            .cancel(options)
+            .await
+        {
             Ok(()) => {}
             Err(WorkflowInteractionError::NotFound(_)) => {
-                return Err(EngineError::FailedPrecondition(format!("run '{id}' has already finished")));
+                return Err(EngineError::FailedPrecondition(format!(
+                    "run '{id}' has already finished"
+                )));
             }
-            Err(WorkflowInteractionError::Rpc(status)) if status.code() == tonic::Code::FailedPrecondition => {
-                return Err(EngineError::FailedPrecondition(format!("run '{id}' has already finished")));
+            Err(WorkflowInteractionError::Rpc(status))
+                if status.code() == tonic::Code::FailedPrecondition =>
+            {
+                return Err(EngineError::FailedPrecondition(format!(
+                    "run '{id}' has already finished"
+                )));
             }
             Err(e) => return Err(interaction_error("cannot cancel the run", e)),
         }
@@ -434,17 +565,26 @@ impl WorkflowEngine for TemporalEngine {
     async fn retry(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError> {
         let Loaded { mut run, open, .. } = self.must_load(workspace, id).await?;
         if run.status != RunStatus::Failed {
-            return Err(EngineError::FailedPrecondition(format!("run '{id}' is {}; only a failed run can be retried", run.status)));
+            return Err(EngineError::FailedPrecondition(format!(
+                "run '{id}' is {}; only a failed run can be retried",
+                run.status
+            )));
         }
         if !open {
             return Err(EngineError::FailedPrecondition(format!(
                 "run '{id}' failed as a whole (not in a step) and cannot be resumed"
             )));
         }
-        match self.handle(&workflow_id(workspace, id)).signal(OrbitWorkflow::retry, (), WorkflowSignalOptions::default()).await {
+        match self
+            .handle(&workflow_id(workspace, id))
+            .signal(OrbitWorkflow::retry, (), WorkflowSignalOptions::default())
+            .await
+        {
             Ok(()) => {}
             Err(WorkflowInteractionError::NotFound(_)) => {
-                return Err(EngineError::FailedPrecondition(format!("run '{id}' has finished meanwhile")));
+                return Err(EngineError::FailedPrecondition(format!(
+                    "run '{id}' has finished meanwhile"
+                )));
             }
             Err(e) => return Err(interaction_error("cannot retry the run", e)),
         }

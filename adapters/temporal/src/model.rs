@@ -78,7 +78,10 @@ impl Progress {
             let excess = self.events.len() + 1 - MAX_EVENTS;
             self.events.drain(..excess);
         }
-        self.events.push(ProgressEvent { at_ms, message: message.into() });
+        self.events.push(ProgressEvent {
+            at_ms,
+            message: message.into(),
+        });
         self.updated_at_ms = at_ms;
     }
 }

@@ -12,6 +12,9 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 /// How long a worker that is shutting down lets running activities finish before it cancels
 /// them (they are retried elsewhere).
 const GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(5);
+/// How long a workflow task waits for the worker that has the run cached before any worker may
+/// take it (Temporal's default is 10 s): bounds the delay after a worker dies.
+const STICKY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs a worker (for `orbit worker`) until `shutdown` completes, then drains it. Several
 /// workers may poll the same task queue, in one process or many; each runs the definitions and
@@ -34,23 +37,37 @@ pub async fn run_worker(
         let inner = handle.clone();
         handle.block_on(async move {
             let _entered = inner.enter();
-            let runtime = Runtime::from_current_tokio(Default::default())
-                .map_err(|e| EngineError::Unavailable(format!("cannot start the Temporal runtime: {e}")))?;
+            let runtime = Runtime::from_current_tokio(Default::default()).map_err(|e| {
+                EngineError::Unavailable(format!("cannot start the Temporal runtime: {e}"))
+            })?;
             let factory_registry = registry.clone();
             let options = WorkerOptions::new(task_queue)
                 .graceful_shutdown_period(GRACEFUL_SHUTDOWN)
-                .register_workflow_with_factory::<OrbitWorkflow, _>(move || OrbitWorkflow::new(factory_registry.clone()))
-                .map_err(|e| EngineError::Unavailable(format!("cannot register the workflow: {e}")))?
+                .sticky_queue_schedule_to_start_timeout(STICKY_TIMEOUT)
+                .register_workflow_with_factory::<OrbitWorkflow, _>(move || {
+                    OrbitWorkflow::new(factory_registry.clone())
+                })
+                .map_err(|e| {
+                    EngineError::Unavailable(format!("cannot register the workflow: {e}"))
+                })?
                 .register_activities(OrbitActivities::new(registry))
                 .build();
-            let mut worker = Worker::new(&runtime, client, options)
-                .map_err(|e| EngineError::Unavailable(format!("cannot create the Temporal worker: {e}")))?;
+            let mut worker = Worker::new(&runtime, client, options).map_err(|e| {
+                EngineError::Unavailable(format!("cannot create the Temporal worker: {e}"))
+            })?;
             let _ = stop_tx.send(worker.shutdown_handle());
-            worker.run().await.map_err(|e| EngineError::Unavailable(format!("the Temporal worker stopped: {e}")))
+            worker
+                .run()
+                .await
+                .map_err(|e| EngineError::Unavailable(format!("the Temporal worker stopped: {e}")))
         })
     });
     let joined = |r: Result<Result<(), EngineError>, tokio::task::JoinError>| {
-        r.unwrap_or_else(|e| Err(EngineError::Unavailable(format!("the Temporal worker panicked: {e}"))))
+        r.unwrap_or_else(|e| {
+            Err(EngineError::Unavailable(format!(
+                "the Temporal worker panicked: {e}"
+            )))
+        })
     };
     tokio::select! {
         result = &mut worker_task => return joined(result),

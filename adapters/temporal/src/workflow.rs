@@ -8,22 +8,24 @@
 //! side effect.
 
 use crate::model::{
-    ActivityCall, PROGRESS_MEMO, Progress, RunInput, STATUS_CANCELLED, STATUS_FAILED, STATUS_RUNNING, STATUS_SUCCEEDED,
-    millis,
+    ActivityCall, PROGRESS_MEMO, Progress, RunInput, STATUS_CANCELLED, STATUS_FAILED,
+    STATUS_RUNNING, STATUS_SUCCEEDED, millis,
 };
 use async_trait::async_trait;
 use orbit_core::WorkspaceId;
 use orbit_core::workflow::RunId;
 use orbit_ports::{
-    ActivityContext as OrbitActivityContext, ActivityError as OrbitActivityError, ActivityOptions as OrbitActivityOptions,
-    CancelFlag, WorkflowContext as OrbitWorkflowContext, WorkflowFailure, WorkflowRegistry,
+    ActivityContext as OrbitActivityContext, ActivityError as OrbitActivityError,
+    ActivityOptions as OrbitActivityOptions, CancelFlag, WorkflowContext as OrbitWorkflowContext,
+    WorkflowFailure, WorkflowRegistry,
 };
 use std::sync::Arc;
 use std::time::Duration;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{
-    ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure, MemoValue, SyncWorkflowContext,
-    WorkflowContext, WorkflowContextView, WorkflowResult, WorkflowTermination,
+    ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure,
+    MemoValue, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+    WorkflowTermination,
 };
 use temporalio_workflow::{workflow, workflow_methods};
 
@@ -53,7 +55,11 @@ pub struct OrbitWorkflow {
 
 impl OrbitWorkflow {
     pub(crate) fn new(registry: Arc<WorkflowRegistry>) -> Self {
-        OrbitWorkflow { registry, progress: Progress::default(), retry_requests: 0 }
+        OrbitWorkflow {
+            registry,
+            progress: Progress::default(),
+            retry_requests: 0,
+        }
     }
 }
 
@@ -165,7 +171,11 @@ impl TemporalContext {
 
 fn activity_options(activity: &str, options: &OrbitActivityOptions) -> ActivityOptions {
     let initial = options.initial_backoff.max(Duration::from_millis(1));
-    let retry = temporalio_sdk_retry_policy(options.max_attempts.max(1), initial, options.max_backoff.max(initial));
+    let retry = temporalio_sdk_retry_policy(
+        options.max_attempts.max(1),
+        initial,
+        options.max_backoff.max(initial),
+    );
     ActivityOptions::with_start_to_close_timeout(options.timeout.max(Duration::from_millis(1)))
         .heartbeat_timeout(HEARTBEAT_TIMEOUT.min(options.timeout.max(Duration::from_secs(1))))
         .retry_policy(retry)
@@ -174,7 +184,11 @@ fn activity_options(activity: &str, options: &OrbitActivityOptions) -> ActivityO
         .build()
 }
 
-fn temporalio_sdk_retry_policy(max_attempts: u32, initial: Duration, max: Duration) -> temporalio_common::RetryPolicy {
+fn temporalio_sdk_retry_policy(
+    max_attempts: u32,
+    initial: Duration,
+    max: Duration,
+) -> temporalio_common::RetryPolicy {
     temporalio_common::RetryPolicy::builder()
         .maximum_attempts(max_attempts)
         .initial_interval(initial)
@@ -195,7 +209,12 @@ fn failure_message(error: &ActivityExecutionError) -> String {
 
 #[async_trait(?Send)]
 impl OrbitWorkflowContext for TemporalContext {
-    async fn call(&mut self, activity: &str, input: String, options: OrbitActivityOptions) -> Result<String, WorkflowFailure> {
+    async fn call(
+        &mut self,
+        activity: &str,
+        input: String,
+        options: OrbitActivityOptions,
+    ) -> Result<String, WorkflowFailure> {
         self.calls += 1;
         let seq = self.calls;
         let call = ActivityCall {
@@ -214,7 +233,10 @@ impl OrbitWorkflowContext for TemporalContext {
                 p.current_step = activity.to_owned();
                 p.updated_at_ms = at;
             });
-            let outcome = self.ctx.execute_activity(OrbitActivities::run_activity, call.clone(), options.clone()).await;
+            let outcome = self
+                .ctx
+                .execute_activity(OrbitActivities::run_activity, call.clone(), options.clone())
+                .await;
             let error = match outcome {
                 Ok(output) => {
                     record(&self.ctx, |p, at| {
@@ -224,7 +246,9 @@ impl OrbitWorkflowContext for TemporalContext {
                     return Ok(output);
                 }
                 Err(ActivityExecutionError::Cancelled(_)) => return Err(self.cancelled()),
-                Err(_) if self.ctx.cancellation_token().is_cancelled() => return Err(self.cancelled()),
+                Err(_) if self.ctx.cancellation_token().is_cancelled() => {
+                    return Err(self.cancelled());
+                }
                 Err(error) => failure_message(&error),
             };
             // Failed for good (non-retryable, or out of attempts): the run does not end. It
@@ -233,11 +257,19 @@ impl OrbitWorkflowContext for TemporalContext {
             record(&self.ctx, |p, at| {
                 p.status = STATUS_FAILED.into();
                 p.error = Some(format!("step {activity} failed: {error}"));
-                p.push_event(at, format!("{activity} (call {seq}) failed: {error}; waiting for a retry"));
+                p.push_event(
+                    at,
+                    format!("{activity} (call {seq}) failed: {error}; waiting for a retry"),
+                );
             });
             snapshot(&self.ctx).map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
             let seen = self.ctx.state(|s| s.retry_requests);
-            if self.ctx.wait_condition(move |s| s.retry_requests > seen).await.is_err() {
+            if self
+                .ctx
+                .wait_condition(move |s| s.retry_requests > seen)
+                .await
+                .is_err()
+            {
                 return Err(self.cancelled());
             }
             record(&self.ctx, |p, at| {
@@ -276,12 +308,18 @@ impl OrbitActivities {
 #[temporalio_sdk::activities::activities]
 impl OrbitActivities {
     #[activity(name = "orbit.activity")]
-    pub async fn run_activity(self: Arc<Self>, ctx: ActivityContext, call: ActivityCall) -> Result<String, ActivityError> {
+    pub async fn run_activity(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        call: ActivityCall,
+    ) -> Result<String, ActivityError> {
         let Some(activity) = self.registry.activities.get(call.name.as_str()).cloned() else {
-            return Err(ActivityError::application(ApplicationFailure::non_retryable(format!(
-                "unknown activity '{}' on this worker",
-                call.name
-            ))));
+            return Err(ActivityError::application(
+                ApplicationFailure::non_retryable(format!(
+                    "unknown activity '{}' on this worker",
+                    call.name
+                )),
+            ));
         };
         let cancel = CancelFlag::default();
         let orbit_ctx = OrbitActivityContext {
@@ -307,8 +345,12 @@ impl OrbitActivities {
         match outcome {
             Ok(output) => Ok(output),
             Err(_) if ctx.is_cancelled() => Err(ActivityError::cancelled()),
-            Err(OrbitActivityError::NonRetryable(message)) => Err(ActivityError::application(ApplicationFailure::non_retryable(message))),
-            Err(OrbitActivityError::Retryable(message)) => Err(ActivityError::application(ApplicationFailure::new(message))),
+            Err(OrbitActivityError::NonRetryable(message)) => Err(ActivityError::application(
+                ApplicationFailure::non_retryable(message),
+            )),
+            Err(OrbitActivityError::Retryable(message)) => {
+                Err(ActivityError::application(ApplicationFailure::new(message)))
+            }
         }
     }
 }

@@ -4,9 +4,13 @@
 //! Each test runs its own worker (in-process, or as a separate process for the crash test) on
 //! its own task queue, in its own workspace, with the demo registry (`orbit.demo.steps`).
 
+use async_trait::async_trait;
 use orbit_core::workflow::{RunId, RunStatus, WorkflowRun};
 use orbit_core::{PageRequest, UserId, WorkspaceId};
-use orbit_ports::{EngineError, RunFilter, StartRun, WorkflowEngine, WorkflowRegistry};
+use orbit_ports::{
+    Activity, ActivityContext, ActivityError, ActivityOptions, EngineError, RunFilter, StartRun,
+    WorkflowContext, WorkflowDefinition, WorkflowEngine, WorkflowFailure, WorkflowRegistry,
+};
 use orbit_temporal::{TemporalConfig, TemporalEngine, run_worker};
 use orbit_workflows::demo::{KIND, StepActivity, StepsResult, StepsWorkflow};
 use std::path::{Path, PathBuf};
@@ -21,19 +25,72 @@ fn address(test: &str) -> Option<String> {
     match std::env::var(ENV) {
         Ok(a) if !a.is_empty() => Some(a),
         _ => {
-            println!("SKIPPED: {test}: {ENV} is not set (source scripts/lib/temporal.sh; orbit_start_temporal DIR)");
+            println!(
+                "SKIPPED: {test}: {ENV} is not set (source scripts/lib/temporal.sh; orbit_start_temporal DIR)"
+            );
             None
         }
     }
 }
 
 fn unique(name: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{name}-{}-{nanos}", std::process::id())
 }
 
 fn registry() -> WorkflowRegistry {
-    WorkflowRegistry::default().definition(Arc::new(StepsWorkflow)).activity(Arc::new(StepActivity))
+    WorkflowRegistry::default()
+        .definition(Arc::new(StepsWorkflow))
+        .activity(Arc::new(StepActivity))
+        .definition(Arc::new(WaitWorkflow))
+        .activity(Arc::new(WaitForCancel))
+}
+
+/// `orbit.test.wait`: one call of `orbit.test.wait_for_cancel` with a file path as input.
+struct WaitWorkflow;
+
+#[async_trait(?Send)]
+impl WorkflowDefinition for WaitWorkflow {
+    fn kind(&self) -> &'static str {
+        "orbit.test.wait"
+    }
+    fn validate(&self, _input: &str) -> Result<(), String> {
+        Ok(())
+    }
+    async fn run(
+        &self,
+        ctx: &mut dyn WorkflowContext,
+        input: String,
+    ) -> Result<String, WorkflowFailure> {
+        let options = ActivityOptions {
+            timeout: Duration::from_secs(120),
+            ..ActivityOptions::default()
+        };
+        ctx.call("orbit.test.wait_for_cancel", input, options).await
+    }
+}
+
+/// Works until its `CancelFlag` is set, then writes the file named by its input.
+struct WaitForCancel;
+
+#[async_trait]
+impl Activity for WaitForCancel {
+    fn name(&self) -> &'static str {
+        "orbit.test.wait_for_cancel"
+    }
+    async fn run(&self, ctx: &ActivityContext, input: String) -> Result<String, ActivityError> {
+        let path: String =
+            serde_json::from_str(&input).map_err(|e| ActivityError::NonRetryable(e.to_string()))?;
+        while !ctx.cancel.is_cancelled() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        std::fs::write(&path, ctx.idempotency_key.as_bytes())
+            .map_err(|e| ActivityError::Retryable(e.to_string()))?;
+        Err(ActivityError::Retryable("cancelled".into()))
+    }
 }
 
 /// An engine, and a worker running in this process on a task queue of the test's own.
@@ -47,18 +104,42 @@ struct Harness {
 
 impl Harness {
     async fn new(address: String, name: &str) -> Harness {
-        let config = TemporalConfig { address, namespace: "default".into(), task_queue: unique(&format!("orbit-{name}")) };
-        let engine = TemporalEngine::connect(config.clone()).await.expect("connect");
-        let mut harness = Harness { engine, config, workspace: WorkspaceId::new(unique(name)), stop: None, worker: None };
+        let config = TemporalConfig {
+            address,
+            namespace: "default".into(),
+            task_queue: unique(&format!("orbit-{name}")),
+        };
+        let engine = TemporalEngine::connect(config.clone())
+            .await
+            .expect("connect");
+        let mut harness = Harness {
+            engine,
+            config,
+            workspace: WorkspaceId::new(unique(name)),
+            stop: None,
+            worker: None,
+        };
         harness.start_worker();
         harness
     }
 
     /// An engine only: the worker runs elsewhere.
     async fn without_worker(address: String, name: &str) -> Harness {
-        let config = TemporalConfig { address, namespace: "default".into(), task_queue: unique(&format!("orbit-{name}")) };
-        let engine = TemporalEngine::connect(config.clone()).await.expect("connect");
-        Harness { engine, config, workspace: WorkspaceId::new(unique(name)), stop: None, worker: None }
+        let config = TemporalConfig {
+            address,
+            namespace: "default".into(),
+            task_queue: unique(&format!("orbit-{name}")),
+        };
+        let engine = TemporalEngine::connect(config.clone())
+            .await
+            .expect("connect");
+        Harness {
+            engine,
+            config,
+            workspace: WorkspaceId::new(unique(name)),
+            stop: None,
+            worker: None,
+        }
     }
 
     fn start_worker(&mut self) {
@@ -66,7 +147,11 @@ impl Harness {
         let shutdown = async move {
             let _ = rx.await;
         };
-        self.worker = Some(tokio::spawn(run_worker(self.config.clone(), registry(), shutdown)));
+        self.worker = Some(tokio::spawn(run_worker(
+            self.config.clone(),
+            registry(),
+            shutdown,
+        )));
         self.stop = Some(tx);
     }
 
@@ -75,8 +160,12 @@ impl Harness {
             let _ = tx.send(());
         }
         if let Some(worker) = self.worker.take() {
-            let result = tokio::time::timeout(Duration::from_secs(30), worker).await.expect("the worker stops within 30 s");
-            result.expect("the worker task does not panic").expect("the worker stops cleanly");
+            let result = tokio::time::timeout(Duration::from_secs(30), worker)
+                .await
+                .expect("the worker stops within 30 s");
+            result
+                .expect("the worker task does not panic")
+                .expect("the worker stops cleanly");
         }
     }
 
@@ -84,7 +173,12 @@ impl Harness {
         self.start_kind(id, KIND, input).await.expect("start")
     }
 
-    async fn start_kind(&self, id: &str, kind: &str, input: serde_json::Value) -> Result<(WorkflowRun, bool), EngineError> {
+    async fn start_kind(
+        &self,
+        id: &str,
+        kind: &str,
+        input: serde_json::Value,
+    ) -> Result<(WorkflowRun, bool), EngineError> {
         self.engine
             .start(StartRun {
                 id: RunId::new(id),
@@ -97,18 +191,30 @@ impl Harness {
     }
 
     async fn get(&self, id: &str) -> WorkflowRun {
-        self.engine.get(&self.workspace, &RunId::new(id)).await.expect("get").expect("the run exists")
+        self.engine
+            .get(&self.workspace, &RunId::new(id))
+            .await
+            .expect("get")
+            .expect("the run exists")
     }
 
     /// Polls `get` until `done` holds (or panics after `within`).
-    async fn wait(&self, id: &str, within: Duration, done: impl Fn(&WorkflowRun) -> bool) -> WorkflowRun {
+    async fn wait(
+        &self,
+        id: &str,
+        within: Duration,
+        done: impl Fn(&WorkflowRun) -> bool,
+    ) -> WorkflowRun {
         let deadline = Instant::now() + within;
         loop {
             let run = self.get(id).await;
             if done(&run) {
                 return run;
             }
-            assert!(Instant::now() < deadline, "run {id} did not get there within {within:?}; last seen: {run:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "run {id} did not get there within {within:?}; last seen: {run:#?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -121,16 +227,32 @@ impl Harness {
 impl Harness {
     /// Lists until the ids are `expected` (visibility is eventually consistent), then returns
     /// the runs; panics after 10 s.
-    async fn list_ids(&self, kind: Option<&str>, status: Option<RunStatus>, page: PageRequest, expected: &[&str]) -> Vec<WorkflowRun> {
-        let filter = RunFilter { kind: kind.map(str::to_owned), status };
+    async fn list_ids(
+        &self,
+        kind: Option<&str>,
+        status: Option<RunStatus>,
+        page: PageRequest,
+        expected: &[&str],
+    ) -> Vec<WorkflowRun> {
+        let filter = RunFilter {
+            kind: kind.map(str::to_owned),
+            status,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let runs = self.engine.list(&self.workspace, &filter, &page).await.expect("list");
+            let runs = self
+                .engine
+                .list(&self.workspace, &filter, &page)
+                .await
+                .expect("list");
             let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
             if ids == expected {
                 return runs;
             }
-            assert!(Instant::now() < deadline, "list {filter:?} {page:?}: {ids:?}, expected {expected:?}");
+            assert!(
+                Instant::now() < deadline,
+                "list {filter:?} {page:?}: {ids:?}, expected {expected:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -138,7 +260,9 @@ impl Harness {
 
 fn effects(dir: &Path, run: &str) -> Vec<(u32, u32)> {
     let path = dir.join(format!("{run}.log"));
-    let Ok(text) = std::fs::read_to_string(&path) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
     text.lines()
         .map(|line| {
             let parts: Vec<&str> = line.split(' ').collect();
@@ -152,7 +276,10 @@ fn count(lines: &[(u32, u32)], step: u32) -> usize {
 }
 
 fn outputs(n: u32) -> StepsResult {
-    StepsResult { steps: n, outputs: (1..=n).map(|i| format!("step {i} done")).collect() }
+    StepsResult {
+        steps: n,
+        outputs: (1..=n).map(|i| format!("step {i} done")).collect(),
+    }
 }
 
 fn result_of(run: &WorkflowRun) -> StepsResult {
@@ -194,7 +321,12 @@ async fn a_three_step_run_succeeds_with_progress_and_events() {
     let messages: Vec<&str> = run.events.iter().map(|e| e.message.as_str()).collect();
     assert!(messages.contains(&"all 3 steps done"), "{messages:?}");
     assert_eq!(messages.last(), Some(&"succeeded"));
-    assert!(run.events.iter().all(|e| e.at.millis() >= run.created_at.millis() - 1000), "{run:#?}");
+    assert!(
+        run.events
+            .iter()
+            .all(|e| e.at.millis() >= run.created_at.millis() - 1000),
+        "{run:#?}"
+    );
     assert!(run.updated_at >= run.created_at);
     h.stop().await;
 }
@@ -216,7 +348,10 @@ async fn starting_the_same_id_twice_returns_the_existing_run() {
     assert!(!created);
     assert_eq!(third.status, RunStatus::Succeeded);
     // Another input under the same id is a conflict.
-    let err = h.start_kind("same", KIND, serde_json::json!({ "steps": 5 })).await.unwrap_err();
+    let err = h
+        .start_kind("same", KIND, serde_json::json!({ "steps": 5 }))
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::Conflict(_)), "{err:?}");
     h.stop().await;
 }
@@ -237,14 +372,20 @@ async fn retryable_failures_are_retried_and_each_step_runs_once() {
     assert_eq!(result_of(&run), outputs(3));
     let lines = effects(dir.path(), "flaky");
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert_eq!(lines, vec![(1, 1), (2, 3), (3, 1)], "step 2 succeeded on its third attempt");
+    assert_eq!(
+        lines,
+        vec![(1, 1), (2, 3), (3, 1)],
+        "step 2 succeeded on its third attempt"
+    );
     assert_eq!(run.attempt, 1, "activity attempts are not run retries");
     h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_retryable_failure_waits_and_retry_resumes_from_the_failed_step() {
-    let address = skip_unless_temporal!("a_non_retryable_failure_waits_and_retry_resumes_from_the_failed_step");
+    let address = skip_unless_temporal!(
+        "a_non_retryable_failure_waits_and_retry_resumes_from_the_failed_step"
+    );
     let h = Harness::new(address, "resume").await;
     let dir = tempfile::tempdir().unwrap();
     let unblock = dir.path().join("unblock");
@@ -255,17 +396,32 @@ async fn a_non_retryable_failure_waits_and_retry_resumes_from_the_failed_step() 
         "effects_dir": dir.path().to_str().unwrap(),
     });
     h.start("broken", input).await;
-    let failed = h.wait("broken", Duration::from_secs(60), |r| r.status == RunStatus::Failed).await;
+    let failed = h
+        .wait("broken", Duration::from_secs(60), |r| {
+            r.status == RunStatus::Failed
+        })
+        .await;
     let error = failed.error.clone().expect("an error");
     assert!(error.contains("step 2 is set to fail"), "{error}");
     assert_eq!(failed.steps_done, 1);
     assert_eq!(failed.attempt, 1);
     // Failed runs show up as failed in the list too.
-    let listed = h.list_ids(None, Some(RunStatus::Failed), PageRequest::first(10), &["broken"]).await;
+    let listed = h
+        .list_ids(
+            None,
+            Some(RunStatus::Failed),
+            PageRequest::first(10),
+            &["broken"],
+        )
+        .await;
     assert_eq!(listed[0].error.as_deref(), Some(error.as_str()));
 
     std::fs::write(&unblock, b"").unwrap();
-    let retried = h.engine.retry(&h.workspace, &RunId::new("broken")).await.expect("retry");
+    let retried = h
+        .engine
+        .retry(&h.workspace, &RunId::new("broken"))
+        .await
+        .expect("retry");
     assert_eq!(retried.attempt, 2);
     let run = h.wait_finished("broken", Duration::from_secs(60)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}");
@@ -273,12 +429,24 @@ async fn a_non_retryable_failure_waits_and_retry_resumes_from_the_failed_step() 
     assert_eq!(run.attempt, 2);
     assert_eq!(run.error, None);
     let lines = effects(dir.path(), "broken");
-    assert_eq!((count(&lines, 1), count(&lines, 2), count(&lines, 3)), (1, 1, 1), "{lines:?}");
+    assert_eq!(
+        (count(&lines, 1), count(&lines, 2), count(&lines, 3)),
+        (1, 1, 1),
+        "{lines:?}"
+    );
 
     // Neither a finished run can be cancelled, nor a succeeded one retried.
-    let err = h.engine.retry(&h.workspace, &RunId::new("broken")).await.unwrap_err();
+    let err = h
+        .engine
+        .retry(&h.workspace, &RunId::new("broken"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::FailedPrecondition(_)), "{err:?}");
-    let err = h.engine.cancel(&h.workspace, &RunId::new("broken")).await.unwrap_err();
+    let err = h
+        .engine
+        .cancel(&h.workspace, &RunId::new("broken"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::FailedPrecondition(_)), "{err:?}");
     h.stop().await;
 }
@@ -290,35 +458,112 @@ async fn cancel_stops_a_running_run_within_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let input = serde_json::json!({ "steps": 3, "sleep_ms": 20_000, "effects_dir": dir.path().to_str().unwrap() });
     h.start("long", input).await;
-    h.wait("long", Duration::from_secs(30), |r| r.status == RunStatus::Running && !r.current_step.is_empty()).await;
+    h.wait("long", Duration::from_secs(30), |r| {
+        r.status == RunStatus::Running && !r.current_step.is_empty()
+    })
+    .await;
     let asked = Instant::now();
-    let run = h.engine.cancel(&h.workspace, &RunId::new("long")).await.expect("cancel");
+    let run = h
+        .engine
+        .cancel(&h.workspace, &RunId::new("long"))
+        .await
+        .expect("cancel");
     assert!(run.cancel_requested);
     let run = h.wait_finished("long", Duration::from_secs(10)).await;
     assert_eq!(run.status, RunStatus::Cancelled, "{run:#?}");
-    assert!(asked.elapsed() < Duration::from_secs(5), "cancelled after {:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "cancelled after {:?}",
+        asked.elapsed()
+    );
     assert!(run.cancel_requested);
     assert_eq!(run.steps_done, 0);
-    assert!(effects(dir.path(), "long").is_empty(), "the cancelled step did not complete");
+    assert!(
+        effects(dir.path(), "long").is_empty(),
+        "the cancelled step did not complete"
+    );
 
-    let err = h.engine.cancel(&h.workspace, &RunId::new("long")).await.unwrap_err();
+    let err = h
+        .engine
+        .cancel(&h.workspace, &RunId::new("long"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::FailedPrecondition(_)), "{err:?}");
-    let err = h.engine.retry(&h.workspace, &RunId::new("long")).await.unwrap_err();
+    let err = h
+        .engine
+        .retry(&h.workspace, &RunId::new("long"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, EngineError::FailedPrecondition(_)), "{err:?}");
     h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_activity_sees_the_cancellation() {
+    let address = skip_unless_temporal!("a_running_activity_sees_the_cancellation");
+    let h = Harness::new(address, "cancel-flag").await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("seen");
+    h.start_kind(
+        "waiting",
+        "orbit.test.wait",
+        serde_json::json!(marker.to_str().unwrap()),
+    )
+    .await
+    .unwrap();
+    h.wait("waiting", Duration::from_secs(30), |r| {
+        r.current_step == "orbit.test.wait_for_cancel"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // the activity is running
+    let asked = Instant::now();
+    h.engine
+        .cancel(&h.workspace, &RunId::new("waiting"))
+        .await
+        .expect("cancel");
+    while !marker.exists() {
+        assert!(
+            asked.elapsed() < Duration::from_secs(15),
+            "the activity's CancelFlag was not set"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "the activity saw the cancellation {:?} after it was asked",
+        asked.elapsed()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        format!("{}:1", "waiting"),
+        "the idempotency key is run:call"
+    );
+    let run = h.wait_finished("waiting", Duration::from_secs(10)).await;
+    assert_eq!(run.status, RunStatus::Cancelled);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_of_a_run_waiting_after_a_failure_ends_it_cancelled() {
-    let address = skip_unless_temporal!("cancel_of_a_run_waiting_after_a_failure_ends_it_cancelled");
+    let address =
+        skip_unless_temporal!("cancel_of_a_run_waiting_after_a_failure_ends_it_cancelled");
     let h = Harness::new(address, "cancel-failed").await;
-    h.start("stuck", serde_json::json!({ "steps": 2, "fail_at": 1 })).await;
-    h.wait("stuck", Duration::from_secs(60), |r| r.status == RunStatus::Failed).await;
-    h.engine.cancel(&h.workspace, &RunId::new("stuck")).await.expect("cancel");
+    h.start("stuck", serde_json::json!({ "steps": 2, "fail_at": 1 }))
+        .await;
+    h.wait("stuck", Duration::from_secs(60), |r| {
+        r.status == RunStatus::Failed
+    })
+    .await;
+    h.engine
+        .cancel(&h.workspace, &RunId::new("stuck"))
+        .await
+        .expect("cancel");
     let run = h.wait_finished("stuck", Duration::from_secs(10)).await;
     let run = if run.status == RunStatus::Failed {
         // Still the waiting state: give the workflow a moment to see the cancellation.
-        h.wait("stuck", Duration::from_secs(10), |r| r.status == RunStatus::Cancelled).await
+        h.wait("stuck", Duration::from_secs(10), |r| {
+            r.status == RunStatus::Cancelled
+        })
+        .await
     } else {
         run
     };
@@ -336,13 +581,38 @@ async fn runs_are_invisible_from_another_workspace() {
     let id = RunId::new("mine");
     assert_eq!(h.engine.get(&other, &id).await.unwrap(), None);
     let all = RunFilter::default();
-    assert!(h.engine.list(&other, &all, &PageRequest::first(10)).await.unwrap().is_empty());
-    assert!(matches!(h.engine.cancel(&other, &id).await, Err(EngineError::NotFound(_))));
-    assert!(matches!(h.engine.retry(&other, &id).await, Err(EngineError::NotFound(_))));
+    assert!(
+        h.engine
+            .list(&other, &all, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        h.engine.cancel(&other, &id).await,
+        Err(EngineError::NotFound(_))
+    ));
+    assert!(matches!(
+        h.engine.retry(&other, &id).await,
+        Err(EngineError::NotFound(_))
+    ));
     // A workspace whose id is a prefix of ours sees nothing either.
     let prefix = WorkspaceId::new(&h.workspace.as_str()[..h.workspace.as_str().len() - 1]);
-    assert!(h.engine.list(&prefix, &all, &PageRequest::first(10)).await.unwrap().is_empty());
-    assert_eq!(h.engine.list(&h.workspace, &all, &PageRequest::first(10)).await.unwrap().len(), 1);
+    assert!(
+        h.engine
+            .list(&prefix, &all, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        h.engine
+            .list(&h.workspace, &all, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     h.stop().await;
 }
 
@@ -351,34 +621,96 @@ async fn list_filters_by_status_and_kind_newest_first_with_pages() {
     let address = skip_unless_temporal!("list_filters_by_status_and_kind_newest_first_with_pages");
     let h = Harness::new(address, "list").await;
     h.start("a", serde_json::json!({ "steps": 1 })).await;
-    h.start("b", serde_json::json!({ "steps": 2, "fail_at": 1 })).await;
+    h.start("b", serde_json::json!({ "steps": 2, "fail_at": 1 }))
+        .await;
     h.start("c", serde_json::json!({ "steps": 1 })).await;
     // A kind this worker does not know: the run fails as a whole.
-    h.start_kind("d", "orbit.unknown", serde_json::json!({})).await.unwrap();
-    h.start("e", serde_json::json!({ "steps": 2, "sleep_ms": 60_000 })).await;
+    h.start_kind("d", "orbit.unknown", serde_json::json!({}))
+        .await
+        .unwrap();
+    h.start("e", serde_json::json!({ "steps": 2, "sleep_ms": 60_000 }))
+        .await;
     for id in ["a", "c", "d"] {
         h.wait_finished(id, Duration::from_secs(60)).await;
     }
-    h.wait("b", Duration::from_secs(60), |r| r.status == RunStatus::Failed).await;
+    h.wait("b", Duration::from_secs(60), |r| {
+        r.status == RunStatus::Failed
+    })
+    .await;
     let d = h.get("d").await;
     assert_eq!(d.status, RunStatus::Failed);
-    assert!(d.error.as_deref().unwrap_or_default().contains("unknown workflow kind"), "{d:#?}");
+    assert!(
+        d.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("unknown workflow kind"),
+        "{d:#?}"
+    );
 
-    h.list_ids(None, None, PageRequest::first(50), &["e", "d", "c", "b", "a"]).await;
-    h.list_ids(None, Some(RunStatus::Succeeded), PageRequest::first(50), &["c", "a"]).await;
-    h.list_ids(None, Some(RunStatus::Failed), PageRequest::first(50), &["d", "b"]).await;
-    h.list_ids(None, Some(RunStatus::Running), PageRequest::first(50), &["e"]).await;
-    h.list_ids(None, Some(RunStatus::Cancelled), PageRequest::first(50), &[]).await;
-    h.list_ids(None, Some(RunStatus::Pending), PageRequest::first(50), &[]).await;
-    h.list_ids(Some("orbit.unknown"), None, PageRequest::first(50), &["d"]).await;
-    h.list_ids(Some(KIND), Some(RunStatus::Failed), PageRequest::first(50), &["b"]).await;
+    h.list_ids(
+        None,
+        None,
+        PageRequest::first(50),
+        &["e", "d", "c", "b", "a"],
+    )
+    .await;
+    h.list_ids(
+        None,
+        Some(RunStatus::Succeeded),
+        PageRequest::first(50),
+        &["c", "a"],
+    )
+    .await;
+    h.list_ids(
+        None,
+        Some(RunStatus::Failed),
+        PageRequest::first(50),
+        &["d", "b"],
+    )
+    .await;
+    h.list_ids(
+        None,
+        Some(RunStatus::Running),
+        PageRequest::first(50),
+        &["e"],
+    )
+    .await;
+    h.list_ids(
+        None,
+        Some(RunStatus::Cancelled),
+        PageRequest::first(50),
+        &[],
+    )
+    .await;
+    h.list_ids(None, Some(RunStatus::Pending), PageRequest::first(50), &[])
+        .await;
+    h.list_ids(Some("orbit.unknown"), None, PageRequest::first(50), &["d"])
+        .await;
+    h.list_ids(
+        Some(KIND),
+        Some(RunStatus::Failed),
+        PageRequest::first(50),
+        &["b"],
+    )
+    .await;
 
     // Pages: the cursor is the id of the last run of the previous page.
     let all = RunFilter::default();
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = h.engine.list(&h.workspace, &all, &PageRequest { limit: 2, after: after.clone() }).await.expect("list");
+        let page = h
+            .engine
+            .list(
+                &h.workspace,
+                &all,
+                &PageRequest {
+                    limit: 2,
+                    after: after.clone(),
+                },
+            )
+            .await
+            .expect("list");
         if page.is_empty() {
             break;
         }
@@ -388,14 +720,46 @@ async fn list_filters_by_status_and_kind_newest_first_with_pages() {
         assert!(seen.len() <= 5, "{seen:?}");
     }
     assert_eq!(seen, ["e", "d", "c", "b", "a"]);
-    h.list_ids(None, Some(RunStatus::Succeeded), PageRequest { limit: 1, after: Some("c".into()) }, &["a"]).await;
-    h.list_ids(None, None, PageRequest { limit: 10, after: Some("a".into()) }, &[]).await;
+    h.list_ids(
+        None,
+        Some(RunStatus::Succeeded),
+        PageRequest {
+            limit: 1,
+            after: Some("c".into()),
+        },
+        &["a"],
+    )
+    .await;
+    h.list_ids(
+        None,
+        None,
+        PageRequest {
+            limit: 10,
+            after: Some("a".into()),
+        },
+        &[],
+    )
+    .await;
 
     // The running one shows live progress in the list.
-    let e = h.list_ids(None, Some(RunStatus::Running), PageRequest::first(1), &["e"]).await.remove(0);
+    let e = h
+        .list_ids(
+            None,
+            Some(RunStatus::Running),
+            PageRequest::first(1),
+            &["e"],
+        )
+        .await
+        .remove(0);
     assert_eq!(e.steps_total, 2, "{e:#?}");
-    h.engine.cancel(&h.workspace, &RunId::new("e")).await.unwrap();
-    h.engine.cancel(&h.workspace, &RunId::new("b")).await.unwrap();
+    h.engine
+        .cancel(&h.workspace, &RunId::new("e"))
+        .await
+        .unwrap();
+    h.engine
+        .cancel(&h.workspace, &RunId::new("b"))
+        .await
+        .unwrap();
     h.stop().await;
 }
 
@@ -422,7 +786,11 @@ impl Drop for Process {
 }
 
 fn spawn_worker(config: &TemporalConfig, log: &Path) -> Process {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     let child = std::process::Command::new(worker_binary())
         .args([&config.address, &config.task_queue, &config.namespace])
         .stdout(log.try_clone().unwrap())
@@ -434,7 +802,8 @@ fn spawn_worker(config: &TemporalConfig, log: &Path) -> Process {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_is_replaced_and_completed_steps_do_not_run_again() {
-    let address = skip_unless_temporal!("a_killed_worker_is_replaced_and_completed_steps_do_not_run_again");
+    let address =
+        skip_unless_temporal!("a_killed_worker_is_replaced_and_completed_steps_do_not_run_again");
     let h = Harness::without_worker(address, "crash").await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("worker.log");
@@ -449,7 +818,11 @@ async fn a_killed_worker_is_replaced_and_completed_steps_do_not_run_again() {
         if !lines.is_empty() {
             break lines.len();
         }
-        assert!(Instant::now() < deadline, "step 1 did not complete; worker log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(
+            Instant::now() < deadline,
+            "step 1 did not complete; worker log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -458,12 +831,23 @@ async fn a_killed_worker_is_replaced_and_completed_steps_do_not_run_again() {
     let killed_at = Instant::now();
     let lines_at_kill = effects(dir.path(), "crash");
     let interrupted = lines_at_kill.len() as u32 + 1;
-    assert!((2..=3).contains(&interrupted), "killed during step {interrupted} (lines {lines_at_kill:?}, {done_before_kill} before)");
+    assert!(
+        (2..=3).contains(&interrupted),
+        "killed during step {interrupted} (lines {lines_at_kill:?}, {done_before_kill} before)"
+    );
 
     let _second = spawn_worker(&h.config, &log);
     let run = h.wait_finished("crash", Duration::from_secs(90)).await;
-    eprintln!("the run completed {:?} after the worker was killed", killed_at.elapsed());
-    assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}\nworker log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    eprintln!(
+        "the run completed {:?} after the worker was killed",
+        killed_at.elapsed()
+    );
+    assert_eq!(
+        run.status,
+        RunStatus::Succeeded,
+        "{run:#?}\nworker log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     assert_eq!(result_of(&run), outputs(4));
     assert_eq!((run.steps_done, run.steps_total), (4, 4));
     let lines = effects(dir.path(), "crash");

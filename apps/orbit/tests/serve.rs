@@ -404,7 +404,8 @@ async fn wait_run(url: &str, token: &str, ws: &str, run: &str, want: &str) -> Va
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (status, got) = rpc(url, token, "WorkflowService/GetWorkflow", json!({"workspaceId": ws, "id": run})).await;
-        assert_eq!(status, 200, "{got}");
+        // 503 while a database is coming back is an answer too: keep asking.
+        assert!(status == 200 || status == 503, "{status}: {got}");
         if got["workflow"]["status"] == want {
             return got["workflow"].clone();
         }
@@ -450,4 +451,103 @@ async fn a_workflow_survives_sigkill_of_orbit_serve() {
     assert_eq!(result["outputs"].as_array().unwrap().len(), 5);
     assert!(run["events"].as_array().unwrap().iter().any(|e| e["message"] == "resumed after a restart"), "{run}");
     drop(server);
+}
+
+/// A private PostgreSQL (started by scripts/lib/services.sh) that a test may restart.
+struct PrivatePostgres {
+    url: String,
+    dir: PathBuf,
+    bin: String,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let dir = tempdir("pg-private");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let script = format!(
+            "set -euo pipefail; source scripts/lib/services.sh; orbit_start_postgres {} >/dev/null; echo \"$ORBIT_TEST_DATABASE_URL\"; echo \"$ORBIT_PG_BIN\"",
+            dir.join("pg").display()
+        );
+        let out = Command::new("bash").arg("-c").arg(&script).current_dir(&repo).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.lines().rev();
+        let bin = lines.next().unwrap().to_owned();
+        let url = lines.next().unwrap().to_owned();
+        PrivatePostgres { url, dir, bin }
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let data = self.dir.join("pg/data");
+        // `start` needs the options of the first start again (port, address, socket).
+        let port = self.url.rsplit(':').next().unwrap().split('/').next().unwrap().to_owned();
+        let options = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off", self.dir.join("pg").display());
+        let log = self.dir.join("pg/restart.log");
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(format!("{}/pg_ctl", self.bin)).arg("-D").arg(&data);
+        if action == "start" {
+            cmd.arg("-o").arg(&options).arg("-l").arg(&log);
+        } else {
+            cmd.args(["-m", "fast"]);
+        }
+        let status = cmd
+            .args(["-w", "-t", "60", action])
+            .current_dir("/")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_ctl {action}");
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("pg/data");
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(format!("{}/pg_ctl", self.bin))
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .current_dir("/")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_survives_a_database_restart() {
+    if orbit_tests::postgres::server_url().is_none() {
+        return;
+    }
+    let pg = PrivatePostgres::start();
+    let dir = tempdir("dbrestart");
+    let effects = tempdir("dbrestart-effects");
+    let token = "dbrestart-token-0123456789";
+    let envs = [("ORBIT_DATABASE_URL", pg.url.as_str()), ("ORBIT_BOOTSTRAP_TOKEN", token), ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1")];
+    let server = Server::start(&dir, &envs);
+    let (_, ws) = rpc(&server.url, token, "WorkspaceService/CreateWorkspace", json!({"slug": "dbr", "name": "DB restart"})).await;
+    let ws = ws["workspace"]["id"].as_str().unwrap().to_owned();
+    let input = json!({"steps": 6, "sleep_ms": 500, "effects_dir": effects.to_string_lossy()}).to_string();
+    let (status, started) = rpc(&server.url, token, "WorkflowService/StartWorkflow", json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "dbr-run"})).await;
+    assert_eq!(status, 200, "{started}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while effect_lines(&effects, "dbr-run").is_empty() {
+        assert!(Instant::now() < deadline, "step 1 never completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The database goes away for a while, then comes back.
+    pg.pg_ctl("stop");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let health = reqwest::get(format!("{}/readyz", server.url)).await.unwrap();
+    assert_eq!(health.status().as_u16(), 503, "readiness reports the outage");
+    pg.pg_ctl("start");
+    let run = wait_run(&server.url, token, &ws, "dbr-run", "WORKFLOW_STATUS_SUCCEEDED").await;
+    let lines = effect_lines(&effects, "dbr-run");
+    for step in 1..=6 {
+        assert!(lines.iter().any(|(s, _)| *s == step), "step {step} ran: {lines:?}");
+    }
+    assert_eq!(lines.iter().filter(|(s, _)| *s == 1).count(), 1, "step 1, done before the outage, ran once: {lines:?}");
+    assert_eq!(run["stepsDone"], 6);
 }
