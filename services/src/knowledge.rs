@@ -115,7 +115,7 @@ impl KnowledgeService {
     /// Starts a sync of a space with a folder of a git repository, as a durable workflow.
     /// Returns the run. Refused before anything starts when the space is not writable by
     /// the caller, or the remote, branch or path is unusable.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
     pub async fn sync_space(
         &self,
         actor: &Actor,
@@ -264,6 +264,7 @@ impl KnowledgeService {
         Ok(out)
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
     pub async fn create_space(
         &self,
         actor: &Actor,
@@ -480,6 +481,7 @@ impl KnowledgeService {
         validate_body(body, self.deps.limits.max_page_bytes)
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
     pub async fn create_page(
         &self,
         actor: &Actor,
@@ -627,6 +629,7 @@ impl KnowledgeService {
         self.load_page(actor, &ws, role, id).await
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
     async fn save(
         &self,
         actor: &Actor,

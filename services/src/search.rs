@@ -48,7 +48,7 @@ impl SearchService {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
     pub async fn search(
         &self,
         actor: &Actor,

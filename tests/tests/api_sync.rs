@@ -169,3 +169,57 @@ async fn bad_sync_requests_start_nothing() {
     app.fails("WorkflowService/StartWorkflow", ADMIN, json!({"workspaceId": ws, "kind": "orbit.knowledge.sync", "input": "{not json"}), "invalid_argument").await;
     app.fails("WorkflowService/StartWorkflow", ADMIN, json!({"workspaceId": ws, "kind": "no.such.kind", "input": "{}"}), "invalid_argument").await;
 }
+
+/// Measures a sync of a 10,000-file repository both ways (the original design asks for
+/// under 2 minutes). Run it with:
+/// `cargo test --release -p orbit-tests --test api_sync ten_thousand -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn ten_thousand_files_sync_in_time() {
+    let d = daemon();
+    let remote = format!("git://127.0.0.1:{}/docs.git", d.port);
+    // A repository with 10,000 Markdown files in 100 folders, pushed with git itself.
+    let work = support::tempdir("big-repo");
+    git(&work, &["clone", "--quiet", &remote, "repo"]);
+    let repo = work.join("repo");
+    for f in 0..100 {
+        let folder = repo.join(format!("docs/area-{f:03}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(repo.join(format!("docs/area-{f:03}.md")), format!("# Area {f}\n\nOverview of area {f}.\n")).unwrap();
+        for p in 0..99 {
+            let body = format!("# Page {p} of area {f}\n\n{}\n", "Deployment and operations notes for the service. ".repeat(40));
+            std::fs::write(folder.join(format!("page-{p:03}.md")), body).unwrap();
+        }
+    }
+    git(&repo, &["checkout", "--quiet", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "--quiet", "-m", "big"]);
+    git(&repo, &["push", "--quiet", "origin", "main"]);
+
+    let app = TestApp::new(support::sqlite_stores().await, std::sync::Arc::new(orbit_memory::MemoryCache::new())).await;
+    let ws = app.ok("WorkspaceService/CreateWorkspace", ADMIN, json!({"slug": "big", "name": "Big"})).await["workspace"]["id"].as_str().unwrap().to_owned();
+    let space = app.ok("KnowledgeService/CreateSpace", ADMIN, json!({"workspaceId": ws, "slug": "big", "name": "Big"})).await["space"]["id"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    let out = sync(&app, &ws, &space, "import", &remote).await;
+    let import = started.elapsed();
+    assert_eq!(out["created"].as_u64(), Some(10_000), "{out}");
+    let started = Instant::now();
+    let out = sync(&app, &ws, &space, "import", &remote).await;
+    let reimport = started.elapsed();
+    assert_eq!(out["unchanged"].as_u64(), Some(10_000), "{out}");
+    let export_remote = format!("git://127.0.0.1:{}/export.git", d.port);
+    git(&d.root, &["init", "--quiet", "--bare", "--initial-branch=main", "export.git"]);
+    let started = Instant::now();
+    let r = app
+        .ok("KnowledgeService/SyncSpace", ADMIN, json!({"workspaceId": ws, "spaceId": space, "direction": "export", "remote": export_remote, "path": "docs"}))
+        .await;
+    wait_done(&app, &ws, r["workflowId"].as_str().unwrap()).await;
+    let export = started.elapsed();
+    eprintln!(
+        "SYNC 10,000 files: import {:.1} s, re-import (no change) {:.1} s, export {:.1} s",
+        import.as_secs_f64(),
+        reimport.as_secs_f64(),
+        export.as_secs_f64()
+    );
+    assert!(import < Duration::from_secs(120) && export < Duration::from_secs(120), "under 2 minutes");
+}

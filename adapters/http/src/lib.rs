@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod proto;
 pub mod web;
 mod web_knowledge;
+mod web_workflows;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -38,6 +38,7 @@ impl Templates {
         ]
         .into_iter()
         .chain(crate::web_knowledge::TEMPLATES.iter().copied())
+        .chain(crate::web_workflows::TEMPLATES.iter().copied())
         {
             if let Err(err) = env.add_template(name, src) {
                 panic!("template {name} does not compile: {err}");
@@ -136,6 +137,8 @@ pub(crate) struct WsView {
     pub(crate) name: String,
     pub(crate) description: String,
     pub(crate) role: &'static str,
+    /// Unfinished workflow runs, for the header's indicator (only on the current workspace).
+    pub(crate) activity: crate::web_workflows::Activity,
 }
 
 #[derive(Serialize)]
@@ -183,6 +186,7 @@ pub(crate) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Ses
             name: w.name,
             description: w.description,
             role: role.as_str(),
+            activity: Default::default(),
         })
         .collect();
     Ok(Session { actor, workspaces })
@@ -371,6 +375,7 @@ pub(crate) async fn current(state: &AppState, s: &Session, slug: &str) -> Result
         .await
     {
         Ok((w, role)) => Ok(WsView {
+            activity: crate::web_workflows::activity(state, &s.actor, w.id.as_str()).await,
             id: w.id.to_string(),
             slug: w.slug.to_string(),
             name: w.name,
@@ -860,5 +865,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/ui/static/app.css", get(stylesheet))
         .merge(crate::web_knowledge::routes())
+        .merge(crate::web_workflows::routes())
         .route("/ui/{*rest}", get(ui_not_found))
 }

@@ -249,10 +249,9 @@ impl KnowledgeStore for MemoryStore {
         let k = &mut s.knowledge;
         k.space_in(&page.workspace_id, &page.space_id)?;
         if let Some(parent) = &page.parent_id {
-            if !k
+            if k
                 .pages
-                .get(parent)
-                .is_some_and(|p| p.space_id == page.space_id)
+                .get(parent).is_none_or(|p| p.space_id != page.space_id)
             {
                 return Err(StoreError::NotFound(format!(
                     "parent page '{parent}' in this space"
@@ -378,10 +377,9 @@ impl KnowledgeStore for MemoryStore {
             return Err(StoreError::NotFound(format!("page '{id}'")));
         };
         if let Some(parent) = parent {
-            if !k
+            if k
                 .pages
-                .get(parent)
-                .is_some_and(|p| p.space_id == page.space_id)
+                .get(parent).is_none_or(|p| p.space_id != page.space_id)
             {
                 return Err(StoreError::NotFound(format!(
                     "parent page '{parent}' in this space"
@@ -422,10 +420,9 @@ impl KnowledgeStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let k = &mut s.knowledge;
-        if !k
+        if k
             .pages
-            .get(id)
-            .is_some_and(|p| &p.workspace_id == workspace)
+            .get(id).is_none_or(|p| &p.workspace_id != workspace)
         {
             return Err(StoreError::NotFound(format!("page '{id}'")));
         }
@@ -453,11 +450,10 @@ impl KnowledgeStore for MemoryStore {
         limit: u32,
     ) -> Result<Vec<RevisionSummary>, StoreError> {
         let s = self.lock();
-        if !s
+        if s
             .knowledge
             .pages
-            .get(page)
-            .is_some_and(|p| &p.workspace_id == workspace)
+            .get(page).is_none_or(|p| &p.workspace_id != workspace)
         {
             return Ok(Vec::new());
         }
@@ -489,11 +485,10 @@ impl KnowledgeStore for MemoryStore {
         revision: i64,
     ) -> Result<Option<Revision>, StoreError> {
         let s = self.lock();
-        if !s
+        if s
             .knowledge
             .pages
-            .get(page)
-            .is_some_and(|p| &p.workspace_id == workspace)
+            .get(page).is_none_or(|p| &p.workspace_id != workspace)
         {
             return Ok(None);
         }

@@ -11,7 +11,7 @@
 use crate::model::{
     META_MEMO, PROGRESS_MEMO, Progress, RunInput, RunMeta, STATUS_FAILED, micros, millis, rfc3339,
 };
-use crate::workflow::OrbitWorkflow;
+use crate::workflow::{OrbitWorkflow, RESUME_SIGNAL};
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use orbit_core::workflow::{RunEvent, RunId, RunStatus, WorkflowRun};
@@ -26,7 +26,14 @@ use temporalio_client::{
     errors::{WorkflowGetResultError, WorkflowInteractionError, WorkflowStartError},
     tonic,
 };
+use temporalio_client::WorkflowFetchHistoryOptions;
+use temporalio_client::grpc::WorkflowService;
 use temporalio_common::MemoValues;
+use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution as ProtoWorkflowExecution;
+use temporalio_common::protos::temporal::api::enums::v1::{EventType, ResetReapplyExcludeType};
+use temporalio_common::protos::temporal::api::workflow::v1::{PostResetOperation, post_reset_operation};
+use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
+use tonic::IntoRequest;
 
 /// Where Orbit's Temporal lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +123,8 @@ struct Loaded {
     run: WorkflowRun,
     open: bool,
     start: Option<SystemTime>,
+    /// Temporal's id of the execution read (a reset makes a new one under the same workflow id).
+    execution: String,
 }
 
 fn rpc_error(what: &str, status: &tonic::Status) -> EngineError {
@@ -332,7 +341,7 @@ impl TemporalEngine {
                 Err(_) => {}
             }
         }
-        Ok(Some(Loaded { run, open, start }))
+        Ok(Some(Loaded { run, open, start, execution: description.run_id().to_owned() }))
     }
 
     async fn must_load(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Loaded, EngineError> {
@@ -504,7 +513,9 @@ impl WorkflowEngine for TemporalEngine {
             ));
         }
         candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        candidates.truncate(page.limit as usize);
+        // Like every engine: up to `limit + 1` runs, the extra one telling the caller that
+        // another page follows.
+        candidates.truncate(page.limit as usize + 1);
         let runs = futures::stream::iter(candidates)
             .map(|(_, meta, status, start, close, progress)| async move {
                 let progress = if is_open(status) {
@@ -563,38 +574,91 @@ impl WorkflowEngine for TemporalEngine {
     }
 
     async fn retry(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError> {
-        let Loaded { mut run, open, .. } = self.must_load(workspace, id).await?;
-        if run.status != RunStatus::Failed {
-            return Err(EngineError::FailedPrecondition(format!(
-                "run '{id}' is {}; only a failed run can be retried",
-                run.status
-            )));
-        }
-        if !open {
-            return Err(EngineError::FailedPrecondition(format!(
-                "run '{id}' failed as a whole (not in a step) and cannot be resumed"
-            )));
-        }
-        match self
-            .handle(&workflow_id(workspace, id))
-            .signal(OrbitWorkflow::retry, (), WorkflowSignalOptions::default())
-            .await
-        {
-            Ok(()) => {}
-            Err(WorkflowInteractionError::NotFound(_)) => {
+        let Loaded { mut run, open, execution, .. } = self.must_load(workspace, id).await?;
+        match (run.status, open) {
+            // Waiting after a failed step: the signal resumes it.
+            (RunStatus::Failed, true) => {
+                let handle = self.handle(&workflow_id(workspace, id));
+                match handle.signal(OrbitWorkflow::retry, (), WorkflowSignalOptions::default()).await {
+                    Ok(()) => {}
+                    Err(WorkflowInteractionError::NotFound(_)) => {
+                        return Err(EngineError::FailedPrecondition(format!("run '{id}' has finished meanwhile")));
+                    }
+                    Err(e) => return Err(interaction_error("cannot retry the run", e)),
+                }
+            }
+            (RunStatus::Cancelled, false) => self.reset_cancelled(workspace, id, &execution).await?,
+            (RunStatus::Failed, false) => {
                 return Err(EngineError::FailedPrecondition(format!(
-                    "run '{id}' has finished meanwhile"
+                    "run '{id}' failed as a whole (not in a step) and cannot be resumed"
                 )));
             }
-            Err(e) => return Err(interaction_error("cannot retry the run", e)),
+            (status, _) => {
+                return Err(EngineError::FailedPrecondition(format!(
+                    "run '{id}' is {status}; only a failed or cancelled run can be retried"
+                )));
+            }
         }
         run.status = RunStatus::Running;
         run.error = None;
+        run.cancel_requested = false;
         run.attempt += 1;
         Ok(run)
     }
 
     fn name(&self) -> &'static str {
         "temporal"
+    }
+}
+
+impl TemporalEngine {
+    /// Brings a cancelled run back: resets it to its last workflow task before the cancellation
+    /// (completed activities stay in the history; the one the cancellation interrupted runs
+    /// again), with the `resume` signal attached so the new execution counts the attempt (and
+    /// resumes at once if it was waiting after a failed step).
+    async fn reset_cancelled(&self, workspace: &WorkspaceId, id: &RunId, execution: &str) -> Result<(), EngineError> {
+        let workflow_id = workflow_id(workspace, id);
+        let events = self
+            .handle(&workflow_id)
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .into_events()
+            .await
+            .map_err(|e| interaction_error("cannot read the run's history", e))?;
+        let cancel_requested = events
+            .iter()
+            .find(|e| e.event_type() == EventType::WorkflowExecutionCancelRequested)
+            .map(|e| e.event_id)
+            .unwrap_or(i64::MAX);
+        let Some(point) = events
+            .iter()
+            .filter(|e| e.event_type() == EventType::WorkflowTaskCompleted && e.event_id < cancel_requested)
+            .map(|e| e.event_id)
+            .max()
+        else {
+            return Err(EngineError::FailedPrecondition(format!(
+                "run '{id}' was cancelled before it started; there is nothing to resume"
+            )));
+        };
+        let nanos = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let request = ResetWorkflowExecutionRequest {
+            namespace: self.config.namespace.clone(),
+            workflow_execution: Some(ProtoWorkflowExecution { workflow_id: workflow_id.clone(), run_id: execution.to_owned() }),
+            reason: "retried through Orbit".into(),
+            workflow_task_finish_event_id: point,
+            request_id: format!("orbit-retry-{workflow_id}-{execution}-{nanos}"),
+            reset_reapply_exclude_types: vec![ResetReapplyExcludeType::Signal as i32, ResetReapplyExcludeType::Update as i32],
+            post_reset_operations: vec![PostResetOperation {
+                variant: Some(post_reset_operation::Variant::SignalWorkflow(post_reset_operation::SignalWorkflow {
+                    signal_name: RESUME_SIGNAL.into(),
+                    ..Default::default()
+                })),
+            }],
+            ..Default::default()
+        };
+        let mut client = self.client.clone();
+        WorkflowService::reset_workflow_execution(&mut client, request.into_request())
+            .await
+            .map_err(|status| rpc_error("cannot reset the run", &status))?;
+        Ok(())
     }
 }

@@ -21,6 +21,8 @@ use orbit_ports::{
 };
 use std::sync::Arc;
 use std::time::Duration;
+use temporalio_common::protos::temporal::api::enums::v1::RetryState;
+use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{
     ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure,
@@ -35,6 +37,8 @@ pub const WORKFLOW_TYPE: &str = "orbit.workflow";
 pub const ACTIVITY_TYPE: &str = "orbit.activity";
 /// The signal that resumes a run waiting after a failed step.
 pub const RETRY_SIGNAL: &str = "retry";
+/// The signal the engine attaches to the reset that brings a cancelled run back.
+pub const RESUME_SIGNAL: &str = "resume";
 /// The query that returns [`Progress`].
 pub const PROGRESS_QUERY: &str = "progress";
 
@@ -147,6 +151,22 @@ impl OrbitWorkflow {
         }
     }
 
+    /// Sent with the reset that retries a cancelled run (the reset rewinds the run to its last
+    /// workflow task before the cancellation): counts a new attempt, and resumes the run if it
+    /// was waiting after a failed step.
+    #[signal(name = "resume")]
+    pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>) {
+        if self.progress.status == STATUS_FAILED {
+            // The waiting call counts the attempt when it resumes.
+            self.retry_requests += 1;
+        } else {
+            let at = ctx.workflow_time().map(millis).unwrap_or(0);
+            self.progress.attempt += 1;
+            let message = format!("resumed after the cancellation (attempt {})", self.progress.attempt);
+            self.progress.push_event(at, message);
+        }
+    }
+
     #[query(name = "progress")]
     pub fn progress(&self, _ctx: &WorkflowContextView) -> Progress {
         self.progress.clone()
@@ -198,13 +218,21 @@ fn temporalio_sdk_retry_policy(
 }
 
 /// The message of an activity that failed for good: the application failure's own message
-/// when there is one (not Temporal's "Activity task failed" wrapper).
-fn failure_message(error: &ActivityExecutionError) -> String {
-    match error.reason() {
+/// when there is one (not Temporal's "Activity task failed" wrapper), and whether it ran out of
+/// attempts.
+fn failure_message(error: &ActivityExecutionError, max_attempts: u32) -> String {
+    let message = match error.reason() {
         Some(reason) if !reason.failure().message.is_empty() => reason.failure().message.clone(),
         Some(reason) => reason.to_string(),
         None => error.to_string(),
-    }
+    };
+    let gave_up = match error {
+        ActivityExecutionError::Failed(failure) => failure.failure().failure_info.as_ref().is_some_and(|info| {
+            matches!(info, FailureInfo::ActivityFailureInfo(a) if a.retry_state == RetryState::MaximumAttemptsReached as i32)
+        }),
+        _ => false,
+    };
+    if gave_up { format!("{message} (gave up after {max_attempts} attempts)") } else { message }
 }
 
 #[async_trait(?Send)]
@@ -224,6 +252,7 @@ impl OrbitWorkflowContext for TemporalContext {
             run_id: self.run_id.clone(),
             idempotency_key: format!("{}:{}", self.run_id, seq),
         };
+        let options_attempts = options.max_attempts.max(1);
         let options = activity_options(activity, &options);
         loop {
             if self.ctx.cancellation_token().is_cancelled() {
@@ -231,7 +260,7 @@ impl OrbitWorkflowContext for TemporalContext {
             }
             record(&self.ctx, |p, at| {
                 p.current_step = activity.to_owned();
-                p.updated_at_ms = at;
+                p.push_event(at, format!("step {seq} ({activity}) started"));
             });
             let outcome = self
                 .ctx
@@ -241,7 +270,7 @@ impl OrbitWorkflowContext for TemporalContext {
                 Ok(output) => {
                     record(&self.ctx, |p, at| {
                         p.steps_done += 1;
-                        p.push_event(at, format!("{activity} (call {seq}) done"));
+                        p.push_event(at, format!("step {seq} ({activity}) done"));
                     });
                     return Ok(output);
                 }
@@ -249,7 +278,7 @@ impl OrbitWorkflowContext for TemporalContext {
                 Err(_) if self.ctx.cancellation_token().is_cancelled() => {
                     return Err(self.cancelled());
                 }
-                Err(error) => failure_message(&error),
+                Err(error) => failure_message(&error, options_attempts),
             };
             // Failed for good (non-retryable, or out of attempts): the run does not end. It
             // reports `failed` and waits for a retry signal (then runs this call again; the

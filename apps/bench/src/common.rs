@@ -78,26 +78,28 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
         let stdout = child.stdout.take().context("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        // Bounded: the server prints its URL within a few lines, or exits.
-        let mut url = None;
-        for _ in 0..1000 {
-            match lines.next() {
-                Some(Ok(line)) => {
+        // The server prints its URL within a few lines, or exits; wait at most 60 s.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
                     if let Some(u) = line.strip_prefix("Orbit is listening on ") {
-                        url = Some(u.trim().to_owned());
-                        break;
+                        let _ = tx.send(u.trim().to_owned());
+                        sent = true;
                     }
                 }
-                _ => break,
             }
-        }
-        let Some(url) = url else {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("orbit serve exited before printing its URL");
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("orbit serve did not print its URL within 60 s (or exited)");
+            }
         };
-        std::thread::spawn(move || for _ in lines {});
         Ok(Server { child, url })
     }
 
