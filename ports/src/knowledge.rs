@@ -69,8 +69,9 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         job_prefix: &str,
     ) -> Result<Vec<PageId>, StoreError>;
 
-    /// Inserts a page and its first revision. `NotFound` if the space, or the parent in
-    /// that space, does not exist; `AlreadyExists` if a sibling has the slug.
+    /// Inserts a page and its first revision. A negative `sort_order` places it after its
+    /// last sibling. `NotFound` if the space, or the parent in that space, does not exist;
+    /// `AlreadyExists` if a sibling has the slug.
     async fn create_page(
         &self,
         page: &Page,

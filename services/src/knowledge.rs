@@ -509,18 +509,8 @@ impl KnowledgeService {
         } else {
             Some(PageId::parse("parent_id", parent_id)?)
         };
-        let siblings = self
-            .deps
-            .knowledge
-            .list_pages(&ws, &space.id)
-            .await
-            .map_err(store_err)?;
-        let sort_order = siblings
-            .iter()
-            .filter(|p| p.parent_id == parent)
-            .map(|p| p.sort_order + 1)
-            .max()
-            .unwrap_or(0);
+        // Placed after the last sibling by the store (-1), without reading the tree.
+        let sort_order = -1;
         let now = self.deps.clock.now();
         let page = Page {
             id: PageId::new(self.deps.ids.new_id()),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Orbit's headless-Chromium UI tests (ui.test.mjs, knowledge.test.mjs), from any directory.
+# Runs Orbit's headless-Chromium UI tests (ui.test.mjs, knowledge.test.mjs, workflows.test.mjs),
+# from any directory. workflows.test.mjs also needs git (for a local `git daemon`).
 #
 #   tests/browser/run.sh                                 # all scenarios
 #   tests/browser/run.sh --test-name-pattern=members     # extra arguments go to `node --test`
@@ -28,4 +29,4 @@ if [[ ! -d "$here/node_modules/playwright-core" ]]; then
 fi
 
 cd "$here"
-exec node --test "$@" "$here/ui.test.mjs" "$here/knowledge.test.mjs"
+exec node --test "$@" "$here/ui.test.mjs" "$here/knowledge.test.mjs" "$here/workflows.test.mjs"

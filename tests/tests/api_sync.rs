@@ -56,7 +56,7 @@ fn daemon() -> GitDaemon {
 }
 
 async fn wait_done(app: &TestApp, ws: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let r = app.ok("WorkflowService/GetWorkflow", ADMIN, json!({"workspaceId": ws, "id": id})).await;
         let status = r["workflow"]["status"].as_str().unwrap_or("").to_owned();

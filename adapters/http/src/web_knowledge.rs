@@ -1,7 +1,8 @@
 //! The web UI of knowledge spaces and search: spaces, the page tree, pages with their table
 //! of contents, the Markdown editor (live preview, drafts and conflicts are JavaScript
 //! enhancements in `static/knowledge.js`; the forms work without it), history with restore
-//! and line diffs, and search. Same patterns as `web.rs`: the session cookie, same-origin
+//! and line diffs, search, and a space's "Sync with git" form (the run it starts is shown by
+//! `web_workflows.rs`). Same patterns as `web.rs`: the session cookie, same-origin
 //! checks on every POST, POST-redirect-GET on success, and a GET on a POST-only address
 //! goes back to where its form lives.
 
@@ -412,6 +413,31 @@ struct NewPageForm {
     body: String,
 }
 
+/// The "Sync with git" form of a space's page, kept as typed after a refusal (without a
+/// password in the remote).
+#[derive(Deserialize, Serialize)]
+struct SyncForm {
+    #[serde(default)]
+    direction: String,
+    #[serde(default)]
+    remote: String,
+    #[serde(default)]
+    branch: String,
+    #[serde(default)]
+    path: String,
+}
+
+impl Default for SyncForm {
+    fn default() -> Self {
+        SyncForm {
+            direction: "export".into(),
+            remote: String::new(),
+            branch: "main".into(),
+            path: "docs".into(),
+        }
+    }
+}
+
 async fn render_space(
     state: &AppState,
     s: &Session,
@@ -419,6 +445,7 @@ async fn render_space(
     space_slug: &str,
     shown: Shown,
     form: NewPageForm,
+    sync: SyncForm,
 ) -> Response {
     let knowledge = &state.services.knowledge;
     let space = or_error_page!(
@@ -436,6 +463,11 @@ async fn render_space(
             .await
     );
     let tree = build_tree(&pages);
+    let syncs = if Role::parse(ws.role).is_some_and(Role::can_write) {
+        crate::web_workflows::recent_syncs(state, &s.actor, ws, space.space.id.as_str()).await
+    } else {
+        Vec::new()
+    };
     render(
         state,
         s,
@@ -445,7 +477,7 @@ async fn render_space(
         context! {
             space => SpaceRow::from(space), tree => tree.roots, options => tree.options,
             page_count => tree.count, inline_move => tree.count <= INLINE_MOVE_FORMS_MAX,
-            notice => shown.notice, error => shown.error, form,
+            notice => shown.notice, error => shown.error, form, sync, syncs,
         },
     )
 }
@@ -462,7 +494,16 @@ async fn space(
         parent_id: q.parent.unwrap_or_default(),
         ..NewPageForm::default()
     };
-    render_space(&state, &s, &ws, &space_slug, Shown::ok(q.notice), form).await
+    render_space(
+        &state,
+        &s,
+        &ws,
+        &space_slug,
+        Shown::ok(q.notice),
+        form,
+        SyncForm::default(),
+    )
+    .await
 }
 
 async fn create_page(
@@ -500,7 +541,72 @@ async fn create_page(
             page_url(&slug, v.page.id.as_str())
         ))
         .into_response(),
-        Err(err) => render_space(&state, &s, &ws, &space_slug, Shown::failed(&err), form).await,
+        Err(err) => {
+            render_space(
+                &state,
+                &s,
+                &ws,
+                &space_slug,
+                Shown::failed(&err),
+                form,
+                SyncForm::default(),
+            )
+            .await
+        }
+    }
+}
+
+/// Starts a sync of the space with a git repository and opens the run's page.
+async fn sync_space(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, space_slug)): Path<(String, String)>,
+    Form(form): Form<SyncForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let space = or_error_page!(
+        state,
+        s,
+        knowledge
+            .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
+            .await
+    );
+    let result = knowledge
+        .sync_space(
+            &s.actor,
+            &ws.id,
+            space.space.id.as_str(),
+            form.direction.trim(),
+            form.remote.trim(),
+            form.branch.trim(),
+            form.path.trim(),
+        )
+        .await;
+    match result {
+        Ok(run) => Redirect::to(&format!(
+            "/ui/w/{slug}/workflows/{}?notice=Sync+started",
+            run.id
+        ))
+        .into_response(),
+        Err(err) => {
+            let sync = SyncForm {
+                remote: crate::web_workflows::without_password(form.remote.trim()),
+                ..form
+            };
+            render_space(
+                &state,
+                &s,
+                &ws,
+                &space_slug,
+                Shown::failed(&err),
+                NewPageForm::default(),
+                sync,
+            )
+            .await
+        }
     }
 }
 
@@ -1401,6 +1507,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/ui/w/{slug}/spaces", get(spaces).post(create_space))
         .route("/ui/w/{slug}/spaces/{space_slug}", get(space))
+        .route(
+            "/ui/w/{slug}/spaces/{space_slug}/sync",
+            get(back_to_space).post(sync_space),
+        )
         .route(
             "/ui/w/{slug}/spaces/{space_slug}/pages",
             get(back_to_space).post(create_page),

@@ -43,7 +43,12 @@ const SYNC_KIND: &str = "orbit.knowledge.sync";
 
 /// "2026-03-01 14:05:09 UTC".
 fn datetime(t: Timestamp) -> String {
-    format!("{} {} UTC", date(t), clock(t))
+    format!("{} UTC", short(t))
+}
+
+/// "2026-03-01 14:05:09".
+fn short(t: Timestamp) -> String {
+    format!("{} {}", date(t), clock(t))
 }
 
 /// "14:05:09".
@@ -133,8 +138,11 @@ struct RunRow {
     total: u32,
     started_by: String,
     created: String,
+    /// Without " UTC", for the list's columns.
+    created_short: String,
     created_iso: String,
     updated: String,
+    updated_short: String,
     updated_iso: String,
 }
 
@@ -200,8 +208,10 @@ async fn row(slug: &str, run: &WorkflowRun, logins: &mut Logins<'_>) -> RunRow {
         total: run.steps_total,
         started_by: logins.login(run.started_by.as_str()).await,
         created: datetime(run.created_at),
+        created_short: short(run.created_at),
         created_iso: iso(run.created_at),
         updated: datetime(run.updated_at),
+        updated_short: short(run.updated_at),
         updated_iso: iso(run.updated_at),
     }
 }

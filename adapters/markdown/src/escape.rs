@@ -31,10 +31,8 @@ pub(crate) fn text(out: &mut String, s: &str) {
         let rep = match b {
             b'<' => "&lt;",
             b'>' => "&gt;",
-            b'&' => match bytes.get(i + 1) {
-                Some(next) if !next.is_ascii_alphanumeric() && *next != b'#' => continue,
-                _ => "&amp;",
-            },
+            b'&' if !starts_reference(bytes, i) => continue,
+            b'&' => "&amp;",
             _ => continue,
         };
         out.push_str(&s[last..i]);
@@ -44,9 +42,33 @@ pub(crate) fn text(out: &mut String, s: &str) {
     out.push_str(&s[last..]);
 }
 
-/// A double-quoted attribute value: `&`, `<`, `>` and `"` escaped.
+/// A double-quoted attribute value: `<`, `>`, `"` and `&` escaped (an `&` only where it could
+/// start a character reference, as in [`text`]).
 pub(crate) fn attr(out: &mut String, s: &str) {
-    escape(out, s, b"&<>\"");
+    let bytes = s.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'&' if !starts_reference(bytes, i) => continue,
+            b'&' => "&amp;",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(rep);
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+/// Whether the `&` at `i` could start a character reference: it is followed by an
+/// alphanumeric or `#`, or by nothing (what follows is not known here).
+fn starts_reference(bytes: &[u8], i: usize) -> bool {
+    bytes
+        .get(i + 1)
+        .is_none_or(|next| next.is_ascii_alphanumeric() || *next == b'#')
 }
 
 /// Text taken from raw HTML: `<` and `>` escaped, `&` kept so that the author's character
@@ -66,9 +88,11 @@ pub(crate) fn raw_attr(out: &mut String, s: &str) {
 /// is percent-encoded.
 pub(crate) fn href(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in s.bytes() {
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'&' => out.push_str("&amp;"),
+            b'&' if starts_reference(bytes, i) => out.push_str("&amp;"),
+            b'&' => out.push('&'),
             b'A'..=b'Z'
             | b'a'..=b'z'
             | b'0'..=b'9'
@@ -163,7 +187,8 @@ mod tests {
         assert_eq!(with(text, r#"<a href="x">&'"#), r#"&lt;a href="x"&gt;&'"#);
         assert_eq!(with(text, "&amp; &#1 &x &"), "&amp;amp; &amp;#1 &amp;x &amp;");
         assert_eq!(with(text, "a && b"), "a && b");
-        assert_eq!(with(attr, r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;'");
+        assert_eq!(with(attr, r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&'");
+        assert_eq!(with(attr, "?a=1&b=2&&#&"), "?a=1&amp;b=2&&amp;#&amp;");
         assert_eq!(with(text, "plain"), "plain");
     }
 
@@ -175,8 +200,9 @@ mod tests {
 
     #[test]
     fn href_percent_encodes_unsafe_bytes() {
-        assert_eq!(with(href, "a b\"<é>&'"), "a%20b%22%3C%C3%A9%3E&amp;'");
+        assert_eq!(with(href, "a b\"<é>&'"), "a%20b%22%3C%C3%A9%3E&'");
         assert_eq!(with(href, "https://x.io/p?q=1#f"), "https://x.io/p?q=1#f");
+        assert_eq!(with(href, "?a=1&b=2&&"), "?a=1&amp;b=2&&amp;");
     }
 
     #[test]

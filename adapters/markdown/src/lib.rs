@@ -20,6 +20,7 @@
 //! elements) or deep (recursion in consumers). Rendering never panics and stays bounded in
 //! time for any input: see `tests/hostile.rs`.
 
+mod budget;
 mod escape;
 mod policy;
 mod raw;
@@ -64,7 +65,7 @@ impl CommonMarkRenderer {
 
     /// The fallback for oversized input. Safe by construction (one fixed tag around escaped
     /// text: nothing from the input is markup), so it skips the sanitizer, whose serializer
-    /// is quadratic on long text full of `&` (see `writer::TEXT_RUN_BYTES`).
+    /// is quadratic on long text full of `&` (see [`budget`]).
     fn render_source(&self, markdown: &str) -> Rendered {
         let mut html = String::with_capacity(markdown.len() + markdown.len() / 8 + 16);
         // A parser drops a newline right after `<pre>`: this one, not the author's.
@@ -100,17 +101,9 @@ impl MarkdownRenderer for CommonMarkRenderer {
         if markdown.len() > self.max_input_bytes {
             return self.render_source(markdown);
         }
-        let t0 = std::time::Instant::now();
-        let n = Parser::new_ext(markdown, Self::options()).count();
-        let t1 = std::time::Instant::now();
         let parser = Parser::new_ext(markdown, Self::options());
         let out = writer::Writer::new(markdown.len()).run(parser);
-        let t2 = std::time::Instant::now();
-        let doc = self.sanitizer.clean(&out.html);
-        let t3 = std::time::Instant::now();
-        let html = doc.to_string();
-        let t4 = std::time::Instant::now();
-        eprintln!("TRACE events={n} parse={:?} parse+write={:?} clean={:?} serialize={:?}", t1-t0, t2-t1, t3-t2, t4-t3);
+        let html = self.sanitizer.clean(&out.html).to_string();
         Rendered {
             html,
             text: out.text,

@@ -163,14 +163,6 @@ pub(crate) const LINK_REL: &str = "noopener noreferrer nofollow";
 /// only `http` and `https`.
 pub(crate) const URL_SCHEMES: &[&str] = &["http", "https", "mailto"];
 
-/// Longer `href`/`src` values are dropped (the link or image stays, without it), and other
-/// attribute values are cut to [`MAX_ATTR_BYTES`]: html5ever's serializer is quadratic in the
-/// length of an attribute value full of `&`.
-pub(crate) const MAX_URL_BYTES: usize = 4096;
-
-/// See [`MAX_URL_BYTES`].
-pub(crate) const MAX_ATTR_BYTES: usize = 1024;
-
 /// The longest language token kept on a code block.
 pub(crate) const MAX_LANGUAGE_LEN: usize = 32;
 

@@ -22,6 +22,7 @@ use std::mem;
 
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, LinkType, Tag, TagEnd};
 
+use crate::budget::{self, TextRun};
 use crate::escape;
 use crate::policy;
 use crate::raw::{Token, Tokenizer};
@@ -29,12 +30,6 @@ use crate::slug::Slugger;
 
 /// The most elements open at once before containers and inline elements are flattened.
 pub(crate) const MAX_DEPTH: usize = 64;
-
-/// Text is cut into runs of at most this many bytes by empty comments (`<!---->`), which the
-/// sanitizer strips, so that no text node in its DOM is longer. html5ever's serializer scans
-/// ahead to the next `<` or `>` for every `&` (and every byte 0xC2) it escapes, which is
-/// quadratic in the length of one text node: a megabyte of `&` would take minutes.
-const TEXT_RUN_BYTES: usize = 512;
 
 /// What the writer produced for one document.
 #[derive(Debug, Default)]
@@ -111,8 +106,8 @@ pub(crate) struct Writer<'a> {
     suppress: Option<Suppress>,
     /// The text of the HTML block being read (its lines arrive as separate events).
     html_block: String,
-    /// Bytes of text written since the last text-node break (see [`TEXT_RUN_BYTES`]).
-    text_run: usize,
+    /// The text written since the last text-node break (see [`crate::budget`]).
+    run: TextRun,
 }
 
 impl<'a> Writer<'a> {
@@ -131,7 +126,7 @@ impl<'a> Writer<'a> {
             table: Table::default(),
             suppress: None,
             html_block: String::new(),
-            text_run: 0,
+            run: TextRun::default(),
         }
     }
 
@@ -347,14 +342,12 @@ impl<'a> Writer<'a> {
                 if self.open < MAX_DEPTH {
                     let html = &mut self.out.html;
                     html.push_str("<a");
-                    if dest_url.len() <= policy::MAX_URL_BYTES {
-                        html.push_str(" href=\"");
-                        if link_type == LinkType::Email {
-                            html.push_str("mailto:");
-                        }
-                        escape::href(html, &dest_url);
-                        html.push('"');
-                    }
+                    let scheme = if link_type == LinkType::Email {
+                        "mailto:"
+                    } else {
+                        ""
+                    };
+                    write_url(html, "href", scheme, &dest_url);
                     write_attr(html, "title", &title);
                     html.push('>');
                 }
@@ -453,13 +446,9 @@ impl<'a> Writer<'a> {
                 };
                 let html = &mut self.out.html;
                 html.push_str("<img");
-                if image.dest.len() <= policy::MAX_URL_BYTES {
-                    html.push_str(" src=\"");
-                    escape::href(html, &image.dest);
-                    html.push('"');
-                }
+                write_url(html, "src", "", &image.dest);
                 html.push_str(" alt=\"");
-                escape::attr(html, truncate(&image.alt, policy::MAX_ATTR_BYTES));
+                escape::attr(html, budget::fit(&image.alt));
                 html.push('"');
                 write_attr(html, "title", &image.title);
                 html.push('>');
@@ -553,13 +542,15 @@ impl<'a> Writer<'a> {
             if !policy::raw_attr_allowed(name, &attr) {
                 continue;
             }
+            // Kept within the serializer's budget (see `crate::budget`): URLs whole or not at
+            // all, other values cut.
             let value = if attr == "href" || attr == "src" {
-                if value.len() > policy::MAX_URL_BYTES {
+                if budget::cost(value) > budget::BUDGET {
                     continue;
                 }
                 value
             } else {
-                truncate(value, policy::MAX_ATTR_BYTES)
+                budget::fit(value)
             };
             html.push(' ');
             html.push_str(&attr);
@@ -697,33 +688,36 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes escaped text (`raw`: text from raw HTML, whose character references are kept),
-    /// breaking it into runs of at most [`TEXT_RUN_BYTES`].
+    /// with a break (`<!---->`) wherever the current text node would exceed the serializer's
+    /// budget. Breaks go on char boundaries, never inside a character reference of raw text.
     fn write_text(&mut self, s: &str, raw: bool) {
-        let mut rest = s;
-        while !rest.is_empty() {
-            let room = TEXT_RUN_BYTES.saturating_sub(self.text_run);
-            let mut cut = if rest.len() <= room {
-                rest.len()
-            } else {
-                split_point(rest, room, raw)
-            };
-            if cut == 0 {
-                if self.text_run > 0 {
-                    self.out.html.push_str("<!---->");
-                    self.text_run = 0;
-                    continue;
-                }
-                // Cannot happen with a sensible `TEXT_RUN_BYTES`; make progress regardless.
-                cut = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        let mut in_reference = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            let char_boundary = (b & 0xC0) != 0x80;
+            // A reference is `&` and alphanumerics (or `#`): it ends at any other byte, and a
+            // new `&` cannot belong to the one before.
+            let can_break = char_boundary && (!in_reference || b == b'&');
+            if can_break && self.run.needs_break_before(b) {
+                self.escape_text(&s[start..i], raw);
+                self.out.html.push_str("<!---->");
+                self.run.reset();
+                start = i;
             }
-            let (chunk, tail) = rest.split_at(cut);
+            self.run.add(b);
             if raw {
-                escape::raw_text(&mut self.out.html, chunk);
-            } else {
-                escape::text(&mut self.out.html, chunk);
+                in_reference = b == b'&' || (in_reference && (b.is_ascii_alphanumeric() || b == b'#'));
             }
-            self.text_run += cut;
-            rest = tail;
+        }
+        self.escape_text(&s[start..], raw);
+    }
+
+    fn escape_text(&mut self, s: &str, raw: bool) {
+        if raw {
+            escape::raw_text(&mut self.out.html, s);
+        } else {
+            escape::text(&mut self.out.html, s);
         }
     }
 
@@ -735,31 +729,8 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// Where to cut `s` to write at most `max` (< `s.len()`) bytes of it: a char boundary, and for
-/// raw text not inside a character reference (`&name;` is short, so only the last few bytes
-/// before the cut are checked).
-fn split_point(s: &str, max: usize, raw: bool) -> usize {
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    if raw {
-        let mut window = cut.saturating_sub(40);
-        while !s.is_char_boundary(window) {
-            window += 1;
-        }
-        if let Some(amp) = s[window..cut].rfind('&') {
-            let amp = window + amp;
-            if !s[amp..cut].contains(|c: char| c == ';' || c.is_whitespace()) {
-                cut = amp;
-            }
-        }
-    }
-    cut
-}
-
-/// Writes ` name="value"` (value escaped and cut to [`policy::MAX_ATTR_BYTES`]), or nothing
-/// for an empty value.
+/// Writes ` name="value"` (escaped, cut to the serializer's budget), or nothing for an
+/// empty value.
 fn write_attr(html: &mut String, name: &str, value: &str) {
     if value.is_empty() {
         return;
@@ -767,20 +738,25 @@ fn write_attr(html: &mut String, name: &str, value: &str) {
     html.push(' ');
     html.push_str(name);
     html.push_str("=\"");
-    escape::attr(html, truncate(value, policy::MAX_ATTR_BYTES));
+    escape::attr(html, budget::fit(value));
     html.push('"');
 }
 
-/// `s` cut to at most `max` bytes, on a char boundary.
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
+/// Writes ` name="url"` for a Markdown link destination, or nothing if the URL is over the
+/// serializer's budget (a URL cannot be cut).
+fn write_url(html: &mut String, name: &str, prefix: &str, url: &str) {
+    let mut encoded = String::with_capacity(prefix.len() + url.len());
+    encoded.push_str(prefix);
+    escape::href(&mut encoded, url);
+    // The serializer sees the value decoded: one `&` per escaped or literal `&`.
+    if budget::cost(&encoded) > budget::BUDGET {
+        return;
     }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    &s[..cut]
+    html.push(' ');
+    html.push_str(name);
+    html.push_str("=\"");
+    html.push_str(&encoded);
+    html.push('"');
 }
 
 /// Collapses every run of whitespace to one space and trims both ends.

@@ -270,6 +270,16 @@ impl KnowledgeStore for MemoryStore {
                 page.slug
             )));
         }
+        let mut page = page.clone();
+        if page.sort_order < 0 {
+            page.sort_order = k
+                .pages
+                .values()
+                .filter(|p| p.space_id == page.space_id && p.parent_id == page.parent_id)
+                .map(|p| p.sort_order + 1)
+                .max()
+                .unwrap_or(0);
+        }
         k.pages.insert(page.id.clone(), page.clone());
         k.revisions
             .insert((page.id.clone(), first.revision), first.clone());

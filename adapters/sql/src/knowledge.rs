@@ -231,7 +231,12 @@ macro_rules! impl_knowledge_store {
                             return Err(StoreError::NotFound(format!("parent page '{parent}' in this space")));
                         }
                     }
-                    let sql = format!("INSERT INTO pages ({PAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+                    // A negative sort order means "after the last sibling".
+                    let sql = format!(
+                        "INSERT INTO pages ({PAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                         CASE WHEN $8 < 0 THEN (SELECT COALESCE(MAX(sort_order) + 1, 0) FROM pages WHERE space_id = $3 AND parent_id = $4) ELSE $8 END, \
+                         $9, $10, $11, $12)"
+                    );
                     sqlx::query(&sql)
                         .bind(page.id.as_str())
                         .bind(page.workspace_id.as_str())

@@ -126,7 +126,9 @@ impl EmbeddedEngine {
 async fn on_main<T: Send + 'static>(main: &tokio::runtime::Handle, fut: impl Future<Output = T> + Send + 'static) -> T {
     match main.spawn(fut).await {
         Ok(v) => v,
-        Err(err) => std::panic::resume_unwind(err.into_panic()),
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        // The main runtime is shutting down: this run stops here and resumes on next start.
+        Err(_) => std::future::pending().await,
     }
 }
 

@@ -32,6 +32,8 @@ const CLEARED_ENV: &[&str] = &[
 pub struct Server {
     child: Child,
     pub url: String,
+    /// Warnings and errors the server logged, by message (ids left out).
+    log: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl Drop for Server {
@@ -64,7 +66,7 @@ impl Server {
             .env("ORBIT_BOOTSTRAP_TOKEN", ADMIN_TOKEN)
             .env("ORBIT_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         for var in CLEARED_ENV {
             cmd.env_remove(var);
         }
@@ -78,6 +80,25 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
         let stdout = child.stdout.take().context("no stdout")?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let log: Arc<Mutex<std::collections::BTreeMap<String, u64>>> = Arc::default();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    let line = strip_ansi(&line);
+                    // Debugging output some builds print on every call: not forwarded.
+                    if line.starts_with("TRACE ") {
+                        continue;
+                    }
+                    if let Some(key) = log_key(&line) {
+                        *log.lock().unwrap().entry(key).or_insert(0) += 1;
+                    }
+                    eprintln!("  [server] {line}");
+                }
+            });
+        }
         // The server prints its URL within a few lines, or exits; wait at most 60 s.
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -100,7 +121,7 @@ impl Server {
                 bail!("orbit serve did not print its URL within 60 s (or exited)");
             }
         };
-        Ok(Server { child, url })
+        Ok(Server { child, url, log })
     }
 
     /// CPU seconds (user + system) the server has used so far.
@@ -119,6 +140,23 @@ impl Server {
         (ticks(11) + ticks(12)) / 100.0
     }
 
+    /// "no warnings or errors", or how many of which the server logged.
+    pub fn log_summary(&self) -> String {
+        let log = self.log.lock().unwrap();
+        if log.is_empty() {
+            return "no warnings or errors logged".into();
+        }
+        let total: u64 = log.values().sum();
+        let mut parts: Vec<(&String, &u64)> = log.iter().collect();
+        parts.sort_by(|a, b| b.1.cmp(a.1));
+        let shown: Vec<String> = parts
+            .iter()
+            .take(5)
+            .map(|(k, n)| format!("{n}× `{}`", k.replace('`', "'").replace('|', "/")))
+            .collect();
+        format!("{total} warnings/errors logged: {}", shown.join("; "))
+    }
+
     pub fn peak_rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -129,6 +167,51 @@ impl Server {
             .and_then(|kb| kb.parse::<f64>().ok())
             .map_or(f64::NAN, |kb| kb / 1024.0)
     }
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip to the end of the escape sequence (a letter).
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// For a WARN or ERROR log line: its level, target and message, plus its `error=` field,
+/// without the other fields (ids, timings), so that repeats count as one.
+fn log_key(line: &str) -> Option<String> {
+    let (level, rest) = [" WARN ", " ERROR "]
+        .iter()
+        .find_map(|l| line.split_once(l).map(|(_, r)| (l.trim(), r.trim())))?;
+    let mut message = Vec::new();
+    for word in rest.split(' ') {
+        if word.contains('=') {
+            break;
+        }
+        message.push(word);
+    }
+    let mut key = format!("{level} {}", message.join(" "));
+    if let Some((_, err)) = rest.split_once(" error=") {
+        // The value runs until the next ` name=` field.
+        let words: Vec<&str> = err.split(' ').collect();
+        let end = words
+            .iter()
+            .skip(1)
+            .position(|w| w.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')))
+            .map_or(words.len(), |i| i + 1);
+        key.push_str(&format!(" (error={})", words[..end].join(" ")));
+    }
+    Some(key)
 }
 
 #[derive(Clone)]
@@ -469,9 +552,21 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Milliseconds since the epoch of an RFC 3339 UTC timestamp (`2025-01-02T03:04:05.678Z`).
+/// Milliseconds since the epoch of an RFC 3339 timestamp (`2025-01-02T03:04:05.678Z` or
+/// `…05.678+00:00`).
 pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
-    let s = s.strip_suffix('Z')?;
+    let (s, offset_min) = if let Some(rest) = s.strip_suffix('Z') {
+        (rest, 0)
+    } else {
+        let (rest, off) = s.split_at(s.len().checked_sub(6)?);
+        let sign = match off.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (h, m) = off[1..].split_once(':')?;
+        (rest, sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?))
+    };
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>());
     let (y, mo, da) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
@@ -482,7 +577,9 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
     for (i, c) in frac.chars().take(3).enumerate() {
         ms += i64::from(c.to_digit(10)?) * [100, 10, 1][i];
     }
-    Some(((days_from_civil(y, mo, da) * 24 + h) * 60 + mi) * 60_000 + se * 1000 + ms)
+    Some(
+        ((days_from_civil(y, mo, da) * 24 + h) * 60 + mi - offset_min) * 60_000 + se * 1000 + ms,
+    )
 }
 
 /// Today's date (UTC) as YYYY-MM-DD.
@@ -555,6 +652,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn log_lines_are_keyed_without_ids() {
+        let line = "2026-11-25T22:44:08.150807Z  WARN orbit_workflow_embedded: the database failed while driving a run; it will resume run=01a2 error=row already exists retry_in_ms=500";
+        assert_eq!(
+            log_key(line).unwrap(),
+            "WARN orbit_workflow_embedded: the database failed while driving a run; it will resume (error=row already exists)"
+        );
+        assert_eq!(log_key("2026 INFO x: y"), None);
+        assert_eq!(strip_ansi("\u{1b}[33m WARN\u{1b}[0m a"), " WARN a");
+    }
+
+    #[test]
     fn timestamps_parse() {
         assert_eq!(parse_timestamp_ms("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_timestamp_ms("1970-01-02T00:00:01.5Z"), Some(86_401_500));
@@ -562,5 +670,10 @@ mod tests {
             parse_timestamp_ms("2025-03-01T12:00:00.123456Z"),
             Some(1_740_830_400_123)
         );
+        assert_eq!(
+            parse_timestamp_ms("2025-03-01T13:00:00.123+01:00"),
+            Some(1_740_830_400_123)
+        );
+        assert_eq!(parse_timestamp_ms("1970-01-01T00:00:00.5-00:30"), Some(1_800_500));
     }
 }

@@ -29,6 +29,7 @@ struct Outcome {
     db_bytes: u64,
     stats: Vec<Stats>,
     rss: f64,
+    log: String,
 }
 
 fn secs(v: Option<f64>) -> String {
@@ -382,6 +383,7 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
     }
     let index_bytes_end = dir_size(&index_dir);
     let rss = server.peak_rss_mib();
+    let log = server.log_summary();
     drop(server);
     backend.cleanup().await;
     Ok(Outcome {
@@ -399,6 +401,7 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
         db_bytes,
         stats,
         rss,
+        log,
     })
 }
 
@@ -487,6 +490,10 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
         args.pages.div_ceil(args.spaces.max(1)),
         c = args.concurrency
     ));
+    md.push('\n');
+    for o in &outcomes {
+        md.push_str(&format!("- {}: server log: {}\n", o.backend, o.log));
+    }
     for o in &outcomes {
         for s in &o.stats {
             if let Some(e) = &s.first_error {

@@ -58,6 +58,7 @@ struct Outcome {
     drain_secs: Option<f64>,
     burst: Burst,
     rss: f64,
+    log: String,
 }
 
 fn input(steps: u32) -> String {
@@ -341,6 +342,7 @@ async fn run_backend(args: &Args, name: &str, engine: &str) -> Result<Outcome> {
         burst.p95
     );
     let rss = server.peak_rss_mib();
+    let log = server.log_summary();
     drop(server);
     backend.cleanup().await;
     Ok(Outcome {
@@ -351,6 +353,7 @@ async fn run_backend(args: &Args, name: &str, engine: &str) -> Result<Outcome> {
         drain_secs: drain,
         burst,
         rss,
+        log,
     })
 }
 
@@ -463,6 +466,10 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.1} |\n",
             o.backend, o.engine, s.runs, s.p50, s.p95, s.max, s.observed_p50
         ));
+    }
+    md.push('\n');
+    for o in &outcomes {
+        md.push_str(&format!("- {} ({}): server log: {}\n", o.backend, o.engine, o.log));
     }
     if let Some(e) = outcomes.iter().find_map(|o| o.start.first_error.as_ref()) {
         md.push_str(&format!("\nFirst StartWorkflow error: `{}`\n", e.replace('`', "'")));

@@ -134,7 +134,7 @@ where
     .await
 }
 
-async fn run_backend(args: &Args, backend: &str) -> Result<(Vec<Stats>, f64)> {
+async fn run_backend(args: &Args, backend: &str) -> Result<(Vec<Stats>, f64, String)> {
     let backend = Backend::create(backend, "ws", args.database_url.as_deref()).await?;
     let server = Server::start(
         &args.orbit_bin,
@@ -216,9 +216,10 @@ async fn run_backend(args: &Args, backend: &str) -> Result<(Vec<Stats>, f64)> {
         .await?,
     );
     let rss = server.peak_rss_mib();
+    let log = server.log_summary();
     drop(server);
     backend.cleanup().await;
-    Ok((results, rss))
+    Ok((results, rss, log))
 }
 
 pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
@@ -229,7 +230,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     );
     let mut rss_lines = String::new();
     for backend in backends {
-        let (results, rss) = run_backend(args, backend).await?;
+        let (results, rss, log) = run_backend(args, backend).await?;
         for s in &results {
             table.push_str(&format!(
                 "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} |\n",
@@ -244,7 +245,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             ));
         }
         rss_lines.push_str(&format!(
-            "- {backend}: server peak RSS (VmHWM) {rss:.1} MiB\n"
+            "- {backend}: server peak RSS (VmHWM) {rss:.1} MiB; server log: {log}\n"
         ));
     }
     table.push('\n');
