@@ -15,7 +15,13 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 5] = [RunStatus::Pending, RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed, RunStatus::Cancelled];
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Pending,
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,7 +39,10 @@ impl RunStatus {
 
     /// Succeeded, failed or cancelled: nothing runs any more (a failed run may be retried).
     pub fn is_finished(self) -> bool {
-        matches!(self, RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled)
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
+        )
     }
 }
 
@@ -56,8 +65,14 @@ impl RunId {
         if value.is_empty() || value.len() > 128 {
             return Err(Error::invalid(field, "must be 1 to 128 characters long"));
         }
-        if let Some(c) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))) {
-            return Err(Error::invalid(field, format!("may contain only letters, digits, '-', '_', '.' and ':', found {c:?}")));
+        if let Some(c) = value
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+        {
+            return Err(Error::invalid(
+                field,
+                format!("may contain only letters, digits, '-', '_', '.' and ':', found {c:?}"),
+            ));
         }
         Ok(RunId(value.to_owned()))
     }

@@ -34,8 +34,23 @@ pub trait GitClient: Send + Sync + 'static {
     /// commit pushed to the remote. Returns the new commit, or `None` when the folder already
     /// had exactly these files (then nothing is committed). Creates the branch (and the
     /// first commit) in an empty repository.
-    async fn publish(&self, remote: &str, branch: &str, path: &str, files: &[GitFile], message: &str, author: &GitAuthor) -> Result<Option<String>, GitError>;
+    async fn publish(
+        &self,
+        remote: &str,
+        branch: &str,
+        path: &str,
+        files: &[GitFile],
+        message: &str,
+        author: &GitAuthor,
+    ) -> Result<Option<String>, GitError>;
     /// The files under `path` at the tip of `branch`, relative to `path`, with the commit
     /// read. Refuses more than `max_files` files or `max_bytes` bytes.
-    async fn read(&self, remote: &str, branch: &str, path: &str, max_files: usize, max_bytes: u64) -> Result<(String, Vec<GitFile>), GitError>;
+    async fn read(
+        &self,
+        remote: &str,
+        branch: &str,
+        path: &str,
+        max_files: usize,
+        max_bytes: u64,
+    ) -> Result<(String, Vec<GitFile>), GitError>;
 }

@@ -29,6 +29,7 @@ pub use search::{
 pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
 pub use system::{Clock, IdGenerator};
 pub use workflow::{
-    Activity, ActivityContext, ActivityError, ActivityOptions, CancelFlag, EngineError, RunFilter, StartRun, WorkflowContext,
-    WorkflowDefinition, WorkflowEngine, WorkflowFailure, WorkflowRegistry, StepRecord, StepStatus, WorkflowStore,
+    Activity, ActivityContext, ActivityError, ActivityOptions, CancelFlag, EngineError, RunFilter,
+    StartRun, StepRecord, StepStatus, WorkflowContext, WorkflowDefinition, WorkflowEngine,
+    WorkflowFailure, WorkflowRegistry, WorkflowStore,
 };

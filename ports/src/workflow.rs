@@ -39,7 +39,9 @@ impl ActivityOptions {
     /// The wait before attempt `attempt` (2 = the first retry).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(2));
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
     }
 }
 
@@ -107,7 +109,12 @@ pub enum WorkflowFailure {
 pub trait WorkflowContext {
     /// Runs an activity durably: once it has succeeded, its result is recorded and never
     /// computed again for this run, even across crashes and retries.
-    async fn call(&mut self, activity: &str, input: String, options: ActivityOptions) -> Result<String, WorkflowFailure>;
+    async fn call(
+        &mut self,
+        activity: &str,
+        input: String,
+        options: ActivityOptions,
+    ) -> Result<String, WorkflowFailure>;
     /// Declares how many steps the run has in all (for progress bars).
     fn set_total(&mut self, steps: u32);
     /// Adds a line to the run's event log (recorded once, not again on replay).
@@ -121,7 +128,11 @@ pub trait WorkflowDefinition: Send + Sync + 'static {
     /// Checks the input before anything starts; the message is for the caller.
     fn validate(&self, input: &str) -> Result<(), String>;
     /// JSON in, JSON out.
-    async fn run(&self, ctx: &mut dyn WorkflowContext, input: String) -> Result<String, WorkflowFailure>;
+    async fn run(
+        &self,
+        ctx: &mut dyn WorkflowContext,
+        input: String,
+    ) -> Result<String, WorkflowFailure>;
 }
 
 /// The definitions and activities an engine can run, by kind and by name.
@@ -181,12 +192,22 @@ pub enum EngineError {
 pub trait WorkflowEngine: Send + Sync + 'static {
     /// Starts a run, or returns the existing run with that id (then `false`).
     async fn start(&self, start: StartRun) -> Result<(WorkflowRun, bool), EngineError>;
-    async fn get(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Option<WorkflowRun>, EngineError>;
+    async fn get(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<Option<WorkflowRun>, EngineError>;
     /// Runs newest first; the page cursor is the id of the last run of the previous page.
-    async fn list(&self, workspace: &WorkspaceId, filter: &RunFilter, page: &PageRequest) -> Result<Vec<WorkflowRun>, EngineError>;
+    async fn list(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &RunFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<WorkflowRun>, EngineError>;
     /// Asks a pending or running run to stop: it stops between steps, and long activities
     /// see the cancellation. `FailedPrecondition` for a finished run.
-    async fn cancel(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError>;
+    async fn cancel(&self, workspace: &WorkspaceId, id: &RunId)
+    -> Result<WorkflowRun, EngineError>;
     /// Runs a failed (or cancelled) run again from its failed step; completed steps are
     /// not repeated. `FailedPrecondition` for a run that did not fail.
     async fn retry(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError>;
@@ -219,26 +240,65 @@ pub struct StepRecord {
 pub trait WorkflowStore: Send + Sync + 'static {
     /// Inserts the run unless one with its (workspace, id) exists; returns the stored run and
     /// whether it was inserted.
-    async fn insert_run(&self, run: &WorkflowRun) -> Result<(WorkflowRun, bool), crate::StoreError>;
+    async fn insert_run(&self, run: &WorkflowRun)
+    -> Result<(WorkflowRun, bool), crate::StoreError>;
     /// The run with its event log.
-    async fn get_run(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Option<WorkflowRun>, crate::StoreError>;
+    async fn get_run(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<Option<WorkflowRun>, crate::StoreError>;
     /// Runs newest first (by creation time, then id), without event logs, at most `limit + 1`,
     /// starting after the run `page.after` (an id).
-    async fn list_runs(&self, workspace: &WorkspaceId, filter: &RunFilter, page: &PageRequest) -> Result<Vec<WorkflowRun>, crate::StoreError>;
+    async fn list_runs(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &RunFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<WorkflowRun>, crate::StoreError>;
     /// Saves status, progress, result, error, attempt and the cancel flag (not events).
     async fn update_run(&self, run: &WorkflowRun) -> Result<(), crate::StoreError>;
-    async fn append_event(&self, workspace: &WorkspaceId, id: &RunId, event: &orbit_core::workflow::RunEvent) -> Result<(), crate::StoreError>;
+    async fn append_event(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+        event: &orbit_core::workflow::RunEvent,
+    ) -> Result<(), crate::StoreError>;
     /// Sets the cancel flag of an unfinished run; returns the run. `Refused` if finished.
-    async fn request_cancel(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, crate::StoreError>;
-    async fn steps(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Vec<StepRecord>, crate::StoreError>;
+    async fn request_cancel(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<WorkflowRun, crate::StoreError>;
+    async fn steps(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<Vec<StepRecord>, crate::StoreError>;
     /// Records a step outcome (inserting or replacing by `seq`).
-    async fn record_step(&self, workspace: &WorkspaceId, id: &RunId, step: &StepRecord) -> Result<(), crate::StoreError>;
+    async fn record_step(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+        step: &StepRecord,
+    ) -> Result<(), crate::StoreError>;
     /// Makes a failed (or cancelled) run pending again: deletes its failed steps, clears the
     /// error and the cancel flag, increments the attempt. `Refused` unless failed or cancelled.
-    async fn reset_for_retry(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, crate::StoreError>;
+    async fn reset_for_retry(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<WorkflowRun, crate::StoreError>;
     /// Pending and running runs of every workspace (to resume after a restart).
     async fn unfinished_runs(&self) -> Result<Vec<(WorkspaceId, RunId)>, crate::StoreError>;
     /// Takes (or renews) the lease of a run for `owner` until `until` (ms); false when
     /// another owner holds an unexpired lease. Keeps two processes from driving one run.
-    async fn claim_run(&self, workspace: &WorkspaceId, id: &RunId, owner: &str, now: i64, until: i64) -> Result<bool, crate::StoreError>;
+    async fn claim_run(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, crate::StoreError>;
 }

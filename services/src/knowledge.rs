@@ -84,16 +84,28 @@ pub struct KnowledgeService {
 fn validate_remote(remote: &str) -> Result<()> {
     let field = "remote";
     let Some((scheme, rest)) = remote.split_once("://") else {
-        return Err(Error::invalid(field, "must be a URL such as git://host/repo.git or https://host/repo.git"));
+        return Err(Error::invalid(
+            field,
+            "must be a URL such as git://host/repo.git or https://host/repo.git",
+        ));
     };
     if !matches!(scheme, "git" | "http" | "https" | "ssh" | "file") {
-        return Err(Error::invalid(field, format!("scheme '{scheme}' is not supported: use git, http, https, ssh or file")));
+        return Err(Error::invalid(
+            field,
+            format!("scheme '{scheme}' is not supported: use git, http, https, ssh or file"),
+        ));
     }
     let authority = rest.split('/').next().unwrap_or("");
     if authority.contains('@') && authority.split('@').next().unwrap_or("").contains(':') {
-        return Err(Error::invalid(field, "must not contain a password: credentials in URLs would be stored and logged"));
+        return Err(Error::invalid(
+            field,
+            "must not contain a password: credentials in URLs would be stored and logged",
+        ));
     }
-    if remote.len() > 2000 || remote.chars().any(|c| c.is_whitespace() || c.is_control()) || rest.starts_with('-') {
+    if remote.len() > 2000
+        || remote.chars().any(|c| c.is_whitespace() || c.is_control())
+        || rest.starts_with('-')
+    {
         return Err(Error::invalid(field, "is not a valid URL"));
     }
     Ok(())
@@ -108,14 +120,27 @@ fn page_not_found(reference: &str) -> Error {
 }
 
 impl KnowledgeService {
-    pub(crate) fn new(deps: Deps, workspaces: WorkspaceService, cache: CachedReads, workflows: crate::WorkflowService) -> Self {
-        KnowledgeService { deps, workspaces, cache, workflows }
+    pub(crate) fn new(
+        deps: Deps,
+        workspaces: WorkspaceService,
+        cache: CachedReads,
+        workflows: crate::WorkflowService,
+    ) -> Self {
+        KnowledgeService {
+            deps,
+            workspaces,
+            cache,
+            workflows,
+        }
     }
 
     /// Starts a sync of a space with a folder of a git repository, as a durable workflow.
     /// Returns the run. Refused before anything starts when the space is not writable by
     /// the caller, or the remote, branch or path is unusable.
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
     pub async fn sync_space(
         &self,
         actor: &Actor,
@@ -132,20 +157,31 @@ impl KnowledgeService {
             return Err(Error::PermissionDenied("viewers cannot sync spaces".into()));
         }
         if !matches!(direction, "export" | "import") {
-            return Err(Error::invalid("direction", "must be export (space to git) or import (git to space)"));
+            return Err(Error::invalid(
+                "direction",
+                "must be export (space to git) or import (git to space)",
+            ));
         }
         validate_remote(remote)?;
         let branch = if branch.is_empty() { "main" } else { branch };
         let bad_branch = branch.len() > 200
             || branch.starts_with('-')
             || branch.contains("..")
-            || branch.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c));
+            || branch
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c));
         if bad_branch {
             return Err(Error::invalid("branch", "is not a valid git branch name"));
         }
         let path = path.trim_matches('/');
-        if path.split('/').any(|p| p == ".." || p == ".") || path.starts_with('-') || path.len() > 500 {
-            return Err(Error::invalid("path", "must be a folder inside the repository (no '..')"));
+        if path.split('/').any(|p| p == ".." || p == ".")
+            || path.starts_with('-')
+            || path.len() > 500
+        {
+            return Err(Error::invalid(
+                "path",
+                "must be a folder inside the repository (no '..')",
+            ));
         }
         let input = orbit_workflows::knowledge_sync::SyncInput {
             space_id: space.id.to_string(),
@@ -156,7 +192,16 @@ impl KnowledgeService {
             user_id: actor.user.id.to_string(),
         };
         let json = serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?;
-        let (run, _) = self.workflows.start(actor, workspace_id, orbit_workflows::knowledge_sync::KIND, &json, "").await?;
+        let (run, _) = self
+            .workflows
+            .start(
+                actor,
+                workspace_id,
+                orbit_workflows::knowledge_sync::KIND,
+                &json,
+                "",
+            )
+            .await?;
         Ok(run)
     }
 
@@ -264,7 +309,10 @@ impl KnowledgeService {
         Ok(out)
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
     pub async fn create_space(
         &self,
         actor: &Actor,
@@ -481,7 +529,10 @@ impl KnowledgeService {
         validate_body(body, self.deps.limits.max_page_bytes)
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
     pub async fn create_page(
         &self,
         actor: &Actor,
@@ -619,7 +670,10 @@ impl KnowledgeService {
         self.load_page(actor, &ws, role, id).await
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
     async fn save(
         &self,
         actor: &Actor,

@@ -26,8 +26,8 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError, UserStore, WorkflowEngine,
-    WorkflowRegistry, WorkspaceStore,
+    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
+    UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
 
 /// Everything the use cases need, chosen by the composition root.
@@ -83,7 +83,12 @@ impl Services {
         let cache = CachedReads::new(deps.cache.clone());
         let workspaces = WorkspaceService::new(deps.clone(), cache.clone());
         let workflows = WorkflowService::new(deps.clone(), workspaces.clone());
-        let knowledge = KnowledgeService::new(deps.clone(), workspaces.clone(), cache.clone(), workflows.clone());
+        let knowledge = KnowledgeService::new(
+            deps.clone(),
+            workspaces.clone(),
+            cache.clone(),
+            workflows.clone(),
+        );
         Services {
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),

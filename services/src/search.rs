@@ -48,7 +48,10 @@ impl SearchService {
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one argument per field of the request")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
     pub async fn search(
         &self,
         actor: &Actor,

@@ -9,7 +9,9 @@ use crate::KnowledgeService;
 use async_trait::async_trait;
 use orbit_core::knowledge::PathSlug;
 use orbit_core::{Actor, UserId};
-use orbit_ports::{Activity, ActivityContext, ActivityError, GitAuthor, GitClient, GitError, GitFile, UserStore};
+use orbit_ports::{
+    Activity, ActivityContext, ActivityError, GitAuthor, GitClient, GitError, GitFile, UserStore,
+};
 use orbit_workflows::knowledge_sync::{EXPORT, IMPORT, SyncInput};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -28,7 +30,9 @@ fn git_err(e: GitError) -> ActivityError {
 
 fn svc_err(e: orbit_core::Error) -> ActivityError {
     match e {
-        orbit_core::Error::Unavailable(m) | orbit_core::Error::Internal(m) => ActivityError::Retryable(m),
+        orbit_core::Error::Unavailable(m) | orbit_core::Error::Internal(m) => {
+            ActivityError::Retryable(m)
+        }
         other => ActivityError::NonRetryable(other.to_string()),
     }
 }
@@ -44,13 +48,27 @@ impl SyncHandle {
     }
 
     async fn actor(&self, user: &str) -> Result<(KnowledgeService, Actor), ActivityError> {
-        let (k, users) = self.0.get().cloned().ok_or_else(|| ActivityError::Retryable("services are starting".into()))?;
+        let (k, users) = self
+            .0
+            .get()
+            .cloned()
+            .ok_or_else(|| ActivityError::Retryable("services are starting".into()))?;
         let user = users
             .get_user(&UserId::new(user))
             .await
             .map_err(|e| ActivityError::Retryable(e.to_string()))?
-            .ok_or_else(|| ActivityError::NonRetryable(format!("the user '{user}' who started the sync no longer exists")))?;
-        Ok((k, Actor { user, token_id: None }))
+            .ok_or_else(|| {
+                ActivityError::NonRetryable(format!(
+                    "the user '{user}' who started the sync no longer exists"
+                ))
+            })?;
+        Ok((
+            k,
+            Actor {
+                user,
+                token_id: None,
+            },
+        ))
     }
 }
 
@@ -77,18 +95,26 @@ fn front_matter(id: &str, title: &str, revision: i64) -> String {
 /// Splits front matter off a Markdown file: (fields, body).
 fn split_front_matter(text: &str) -> (HashMap<String, String>, String) {
     let mut fields = HashMap::new();
-    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
         return (fields, text.to_owned());
     };
-    let Some(end) = rest.find("\n---") else { return (fields, text.to_owned()) };
+    let Some(end) = rest.find("\n---") else {
+        return (fields, text.to_owned());
+    };
     for line in rest[..end].lines() {
         if let Some((k, v)) = line.split_once(':') {
             let v = v.trim();
-            let v = serde_json::from_str::<String>(v).unwrap_or_else(|_| v.trim_matches('\'').to_owned());
+            let v = serde_json::from_str::<String>(v)
+                .unwrap_or_else(|_| v.trim_matches('\'').to_owned());
             fields.insert(k.trim().to_owned(), v);
         }
     }
-    let body = rest[end + 4..].trim_start_matches(['\r', '\n']).trim_start_matches('\n');
+    let body = rest[end + 4..]
+        .trim_start_matches(['\r', '\n'])
+        .trim_start_matches('\n');
     (fields, body.to_owned())
 }
 
@@ -104,10 +130,14 @@ impl Activity for ExportActivity {
     }
 
     async fn run(&self, ctx: &ActivityContext, input: String) -> Result<String, ActivityError> {
-        let sync: SyncInput = serde_json::from_str(&input).map_err(|e| ActivityError::NonRetryable(e.to_string()))?;
+        let sync: SyncInput =
+            serde_json::from_str(&input).map_err(|e| ActivityError::NonRetryable(e.to_string()))?;
         let (knowledge, actor) = self.handle.actor(&sync.user_id).await?;
         let ws = ctx.workspace_id.to_string();
-        let tree = knowledge.list_pages(&actor, &ws, &sync.space_id, "").await.map_err(svc_err)?;
+        let tree = knowledge
+            .list_pages(&actor, &ws, &sync.space_id, "")
+            .await
+            .map_err(svc_err)?;
         // Paths from slugs: a page's children live in a folder named after it.
         let mut path_of: HashMap<String, String> = HashMap::new();
         let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -116,11 +146,26 @@ impl Activity for ExportActivity {
             if ctx.cancel.is_cancelled() {
                 return Err(ActivityError::Retryable("cancelled".into()));
             }
-            let folder = node.parent_id.as_ref().and_then(|p| path_of.get(p.as_str()).cloned()).unwrap_or_default();
-            let base = if folder.is_empty() { node.slug.to_string() } else { format!("{folder}/{}", node.slug) };
+            let folder = node
+                .parent_id
+                .as_ref()
+                .and_then(|p| path_of.get(p.as_str()).cloned())
+                .unwrap_or_default();
+            let base = if folder.is_empty() {
+                node.slug.to_string()
+            } else {
+                format!("{folder}/{}", node.slug)
+            };
             path_of.insert(node.id.to_string(), base.clone());
-            order.entry(folder).or_default().push(format!("{}.md", node.slug));
-            let page = knowledge.get_page(&actor, &ws, node.id.as_str()).await.map_err(svc_err)?.page;
+            order
+                .entry(folder)
+                .or_default()
+                .push(format!("{}.md", node.slug));
+            let page = knowledge
+                .get_page(&actor, &ws, node.id.as_str())
+                .await
+                .map_err(svc_err)?
+                .page;
             let mut text = front_matter(page.id.as_str(), &page.title, page.revision);
             text.push_str(&page.body);
             if !text.ends_with('\n') {
@@ -133,17 +178,39 @@ impl Activity for ExportActivity {
             for n in names {
                 text.push_str(&format!("  - {n}\n"));
             }
-            let path = if folder.is_empty() { ".pages".to_owned() } else { format!("{folder}/.pages") };
+            let path = if folder.is_empty() {
+                ".pages".to_owned()
+            } else {
+                format!("{folder}/.pages")
+            };
             files.push((path, text.into_bytes()));
         }
-        let author = GitAuthor { name: actor.user.display_name.clone(), email: if actor.user.email.is_empty() { format!("{}@orbit.invalid", actor.user.login.as_str()) } else { actor.user.email.clone() } };
+        let author = GitAuthor {
+            name: actor.user.display_name.clone(),
+            email: if actor.user.email.is_empty() {
+                format!("{}@orbit.invalid", actor.user.login.as_str())
+            } else {
+                actor.user.email.clone()
+            },
+        };
         let message = format!("Orbit: sync space {} ({} pages)", sync.space_id, tree.len());
         let commit = self
             .git
-            .publish(&sync.remote, &sync.branch, &sync.path, &files, &message, &author)
+            .publish(
+                &sync.remote,
+                &sync.branch,
+                &sync.path,
+                &files,
+                &message,
+                &author,
+            )
             .await
             .map_err(git_err)?;
-        serde_json::to_string(&ExportResult { commit, files: tree.len() }).map_err(|e| ActivityError::NonRetryable(e.to_string()))
+        serde_json::to_string(&ExportResult {
+            commit,
+            files: tree.len(),
+        })
+        .map_err(|e| ActivityError::NonRetryable(e.to_string()))
     }
 }
 
@@ -154,12 +221,24 @@ pub struct ImportActivity {
 
 /// The order of entries in a folder: from `.pages` (`nav:` list) when present.
 fn nav_order(files: &HashMap<String, Vec<u8>>, folder: &str) -> Vec<String> {
-    let key = if folder.is_empty() { ".pages".to_owned() } else { format!("{folder}/.pages") };
+    let key = if folder.is_empty() {
+        ".pages".to_owned()
+    } else {
+        format!("{folder}/.pages")
+    };
     let mut out = Vec::new();
-    if let Some(text) = files.get(&key).map(|b| String::from_utf8_lossy(b).into_owned()) {
+    if let Some(text) = files
+        .get(&key)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+    {
         for line in text.lines() {
             if let Some(entry) = line.trim().strip_prefix("- ") {
-                let entry = entry.rsplit(':').next().unwrap_or(entry).trim().trim_matches('"');
+                let entry = entry
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or(entry)
+                    .trim()
+                    .trim_matches('"');
                 out.push(entry.to_owned());
             }
         }
@@ -169,7 +248,12 @@ fn nav_order(files: &HashMap<String, Vec<u8>>, folder: &str) -> Vec<String> {
 
 /// mkdocs.yml `nav` entries (`- Title: path.md`, nested), as paths in order.
 fn mkdocs_order(files: &HashMap<String, Vec<u8>>) -> Vec<String> {
-    let Some(text) = files.get("mkdocs.yml").or_else(|| files.get("../mkdocs.yml")) else { return Vec::new() };
+    let Some(text) = files
+        .get("mkdocs.yml")
+        .or_else(|| files.get("../mkdocs.yml"))
+    else {
+        return Vec::new();
+    };
     String::from_utf8_lossy(text)
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- "))
@@ -186,12 +270,19 @@ impl Activity for ImportActivity {
     }
 
     async fn run(&self, ctx: &ActivityContext, input: String) -> Result<String, ActivityError> {
-        let sync: SyncInput = serde_json::from_str(&input).map_err(|e| ActivityError::NonRetryable(e.to_string()))?;
+        let sync: SyncInput =
+            serde_json::from_str(&input).map_err(|e| ActivityError::NonRetryable(e.to_string()))?;
         let (knowledge, actor) = self.handle.actor(&sync.user_id).await?;
         let ws = ctx.workspace_id.to_string();
         let (commit, files) = self
             .git
-            .read(&sync.remote, &sync.branch, &sync.path, MAX_IMPORT_FILES, MAX_IMPORT_BYTES)
+            .read(
+                &sync.remote,
+                &sync.branch,
+                &sync.path,
+                MAX_IMPORT_FILES,
+                MAX_IMPORT_BYTES,
+            )
             .await
             .map_err(git_err)?;
         let by_path: HashMap<String, Vec<u8>> = files.into_iter().collect();
@@ -211,18 +302,32 @@ impl Activity for ImportActivity {
         };
         docs.sort_by_key(|p| rank(p));
         // Existing pages: by id, and by path of slugs.
-        let tree = knowledge.list_pages(&actor, &ws, &sync.space_id, "").await.map_err(svc_err)?;
+        let tree = knowledge
+            .list_pages(&actor, &ws, &sync.space_id, "")
+            .await
+            .map_err(svc_err)?;
         let mut path_to_id: HashMap<String, String> = HashMap::new();
         let mut ids: HashMap<String, ()> = HashMap::new();
         let mut path_of: HashMap<String, String> = HashMap::new();
         for (_, node) in &tree {
-            let folder = node.parent_id.as_ref().and_then(|p| path_of.get(p.as_str()).cloned()).unwrap_or_default();
-            let base = if folder.is_empty() { node.slug.to_string() } else { format!("{folder}/{}", node.slug) };
+            let folder = node
+                .parent_id
+                .as_ref()
+                .and_then(|p| path_of.get(p.as_str()).cloned())
+                .unwrap_or_default();
+            let base = if folder.is_empty() {
+                node.slug.to_string()
+            } else {
+                format!("{folder}/{}", node.slug)
+            };
             path_of.insert(node.id.to_string(), base.clone());
             path_to_id.insert(base, node.id.to_string());
             ids.insert(node.id.to_string(), ());
         }
-        let mut result = ImportResult { commit, ..Default::default() };
+        let mut result = ImportResult {
+            commit,
+            ..Default::default()
+        };
         for path in docs {
             if ctx.cancel.is_cancelled() {
                 return Err(ActivityError::Retryable("cancelled".into()));
@@ -231,30 +336,71 @@ impl Activity for ImportActivity {
             let (fields, body) = split_front_matter(&text);
             let stem = path.trim_end_matches(".md");
             let (folder, name) = stem.rsplit_once('/').unwrap_or(("", stem));
-            let slug = PathSlug::from_title(if name == "index" { folder.rsplit('/').next().unwrap_or(name) } else { name });
+            let slug = PathSlug::from_title(if name == "index" {
+                folder.rsplit('/').next().unwrap_or(name)
+            } else {
+                name
+            });
             let title = fields
                 .get("title")
                 .cloned()
-                .or_else(|| body.lines().find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_owned())))
+                .or_else(|| {
+                    body.lines()
+                        .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_owned()))
+                })
                 .unwrap_or_else(|| name.replace(['-', '_'], " "));
-            let own_path = if folder.is_empty() { slug.to_string() } else { format!("{}/{}", slug_path(folder), slug) };
-            let existing = fields.get("id").filter(|id| ids.contains_key(*id)).cloned().or_else(|| path_to_id.get(&own_path).cloned());
+            let own_path = if folder.is_empty() {
+                slug.to_string()
+            } else {
+                format!("{}/{}", slug_path(folder), slug)
+            };
+            let existing = fields
+                .get("id")
+                .filter(|id| ids.contains_key(*id))
+                .cloned()
+                .or_else(|| path_to_id.get(&own_path).cloned());
             match existing {
                 Some(id) => {
-                    let page = knowledge.get_page(&actor, &ws, &id).await.map_err(svc_err)?.page;
+                    let page = knowledge
+                        .get_page(&actor, &ws, &id)
+                        .await
+                        .map_err(svc_err)?
+                        .page;
                     if page.title == title && page.body.trim_end() == body.trim_end() {
                         result.unchanged += 1;
                     } else {
-                        let patch = crate::PagePatch { title: Some(title), slug: None, body: Some(body) };
-                        knowledge.update_page(&actor, &ws, &id, page.revision, patch).await.map_err(svc_err)?;
+                        let patch = crate::PagePatch {
+                            title: Some(title),
+                            slug: None,
+                            body: Some(body),
+                        };
+                        knowledge
+                            .update_page(&actor, &ws, &id, page.revision, patch)
+                            .await
+                            .map_err(svc_err)?;
                         result.updated += 1;
                     }
                     path_to_id.insert(own_path, id);
                 }
                 None => {
-                    let parent = if folder.is_empty() { String::new() } else { path_to_id.get(&slug_path(folder)).cloned().unwrap_or_default() };
+                    let parent = if folder.is_empty() {
+                        String::new()
+                    } else {
+                        path_to_id
+                            .get(&slug_path(folder))
+                            .cloned()
+                            .unwrap_or_default()
+                    };
                     let page = knowledge
-                        .create_page(&actor, &ws, &sync.space_id, &parent, &title, slug.as_str(), &body)
+                        .create_page(
+                            &actor,
+                            &ws,
+                            &sync.space_id,
+                            &parent,
+                            &title,
+                            slug.as_str(),
+                            &body,
+                        )
                         .await
                         .map_err(svc_err)?;
                     ids.insert(page.page.id.to_string(), ());
@@ -269,7 +415,11 @@ impl Activity for ImportActivity {
 
 /// A folder path as a path of slugs ("Getting Started/Linux" → "getting-started/linux").
 fn slug_path(folder: &str) -> String {
-    folder.split('/').map(|part| PathSlug::from_title(part).to_string()).collect::<Vec<_>>().join("/")
+    folder
+        .split('/')
+        .map(|part| PathSlug::from_title(part).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
@@ -278,7 +428,10 @@ mod tests {
 
     #[test]
     fn front_matter_round_trips() {
-        let text = format!("{}Body line\n", front_matter("p1", "A \"quoted\" title: yes", 7));
+        let text = format!(
+            "{}Body line\n",
+            front_matter("p1", "A \"quoted\" title: yes", 7)
+        );
         let (fields, body) = split_front_matter(&text);
         assert_eq!(fields["id"], "p1");
         assert_eq!(fields["title"], "A \"quoted\" title: yes");
@@ -292,9 +445,15 @@ mod tests {
     #[test]
     fn nav_files_give_the_order() {
         let mut files = HashMap::new();
-        files.insert(".pages".to_owned(), b"nav:\n  - b.md\n  - Intro: a.md\n".to_vec());
+        files.insert(
+            ".pages".to_owned(),
+            b"nav:\n  - b.md\n  - Intro: a.md\n".to_vec(),
+        );
         assert_eq!(nav_order(&files, ""), ["b.md", "a.md"]);
-        files.insert("mkdocs.yml".to_owned(), b"nav:\n  - Home: index.md\n  - Guide:\n    - guide/setup.md\n".to_vec());
+        files.insert(
+            "mkdocs.yml".to_owned(),
+            b"nav:\n  - Home: index.md\n  - Guide:\n    - guide/setup.md\n".to_vec(),
+        );
         assert_eq!(mkdocs_order(&files), ["index.md", "guide/setup.md"]);
     }
 }

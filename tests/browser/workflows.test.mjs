@@ -508,7 +508,7 @@ test('d. the runs list: newest first, filters by status and kind, pages', { time
     assert.equal(first.length, 25, 'a page holds 25 runs');
     assert.deepEqual(first.slice(0, 2), [long, cancelled], 'newest first');
     const row = page.locator(`#runs tr[data-run-id="${long}"]`);
-    assert.match(await row.innerText(), /^Demo steps\s+long-\S+\s+Running\s+\d+ \/ 30\s+admin\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    assert.match(await row.innerText(), /^Demo steps\s+long-\S+\s+Running\s+\d+ \/ 30\s+admin\s+\d{4}-\d\d-\d\d\s+\d\d:\d\d:\d\d/);
     assert.equal(await row.locator('progress').getAttribute('max'), '30');
     assert.match(await page.locator(`#runs tr[data-run-id="${cancelled}"]`).innerText(), /Cancelled/);
     await page.waitForFunction((id) => /^[1-9]\d* \/ 30$/.test(document.querySelector(`tr[data-run-id="${id}"] [data-field="steps"]`).textContent), long, { timeout: RUN_TIMEOUT });

@@ -663,6 +663,7 @@ async fn two_instances_sharing_redis_never_see_stale_membership() {
         cache: redis_cache(&url, &prefix).await,
         search,
         search_description: "test".into(),
+        engine: None,
     };
     let b_app = orbit::App::from_parts(&config, parts);
     let b_router = b_app.router();

@@ -23,14 +23,26 @@ async fn setup<S: WorkspaceStore + UserStore>(s: &S) -> (WorkspaceId, WorkspaceI
     s.create_user(&user).await.unwrap();
     for (id, slug) in [("wf-w1", "wf-one"), ("wf-w2", "wf-two")] {
         let ws = Workspace::new(WorkspaceId::new(id), slug, slug, "", Timestamp(1)).unwrap();
-        let owner = Membership { workspace_id: ws.id.clone(), user_id: user.id.clone(), role: Role::Owner, created_at: Timestamp(1) };
+        let owner = Membership {
+            workspace_id: ws.id.clone(),
+            user_id: user.id.clone(),
+            role: Role::Owner,
+            created_at: Timestamp(1),
+        };
         s.create_workspace(&ws, &owner).await.unwrap();
     }
-    (WorkspaceId::new("wf-w1"), WorkspaceId::new("wf-w2"), user.id)
+    (
+        WorkspaceId::new("wf-w1"),
+        WorkspaceId::new("wf-w2"),
+        user.id,
+    )
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let dir = std::env::temp_dir().join(format!("orbit-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -54,18 +66,31 @@ async fn embedded_engine_on_memory_keeps_the_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_engine_on_sqlite_keeps_the_contract() {
-    let store = orbit_sqlite::SqliteStore::open_file(&tempdir("wf-sqlite").join("orbit.db")).await.unwrap();
+    let store = orbit_sqlite::SqliteStore::open_file(&tempdir("wf-sqlite").join("orbit.db"))
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     run_on(Arc::new(store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_engine_on_postgres_keeps_the_contract() {
-    let Some(server) = postgres::server_url() else { return };
+    let Some(server) = postgres::server_url() else {
+        return;
+    };
     let name = postgres::fresh_database_name("workflows");
-    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&server).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
-    let store = orbit_postgres::PostgresStore::connect(&postgres::with_database(&server, &name), 8).await.unwrap();
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&server)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let store = orbit_postgres::PostgresStore::connect(&postgres::with_database(&server, &name), 8)
+        .await
+        .unwrap();
     store.migrate().await.unwrap();
     run_on(Arc::new(store)).await;
 }

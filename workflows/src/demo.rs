@@ -5,7 +5,10 @@
 
 use crate::parse;
 use async_trait::async_trait;
-use orbit_ports::{Activity, ActivityContext, ActivityError, ActivityOptions, WorkflowContext, WorkflowDefinition, WorkflowFailure};
+use orbit_ports::{
+    Activity, ActivityContext, ActivityError, ActivityOptions, WorkflowContext, WorkflowDefinition,
+    WorkflowFailure,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::Write;
@@ -58,7 +61,8 @@ impl WorkflowDefinition for StepsWorkflow {
     }
 
     fn validate(&self, input: &str) -> Result<(), String> {
-        let parsed: StepsInput = serde_json::from_str(input).map_err(|e| format!("input is not valid: {e}"))?;
+        let parsed: StepsInput =
+            serde_json::from_str(input).map_err(|e| format!("input is not valid: {e}"))?;
         if !(1..=1000).contains(&parsed.steps) {
             return Err("steps must be between 1 and 1000".into());
         }
@@ -68,7 +72,11 @@ impl WorkflowDefinition for StepsWorkflow {
         Ok(())
     }
 
-    async fn run(&self, ctx: &mut dyn WorkflowContext, input: String) -> Result<String, WorkflowFailure> {
+    async fn run(
+        &self,
+        ctx: &mut dyn WorkflowContext,
+        input: String,
+    ) -> Result<String, WorkflowFailure> {
         let run: StepsInput = parse("input", &input)?;
         ctx.set_total(run.steps);
         let options = ActivityOptions {
@@ -79,12 +87,20 @@ impl WorkflowDefinition for StepsWorkflow {
         };
         let mut outputs = Vec::new();
         for step in 1..=run.steps {
-            let step_input = serde_json::to_string(&StepInput { step, run: run.clone() }).map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
+            let step_input = serde_json::to_string(&StepInput {
+                step,
+                run: run.clone(),
+            })
+            .map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
             let out = ctx.call(STEP, step_input, options).await?;
             outputs.push(parse::<String>("step output", &out)?);
         }
         ctx.log(&format!("all {} steps done", run.steps));
-        serde_json::to_string(&StepsResult { steps: run.steps, outputs }).map_err(|e| WorkflowFailure::Invalid(e.to_string()))
+        serde_json::to_string(&StepsResult {
+            steps: run.steps,
+            outputs,
+        })
+        .map_err(|e| WorkflowFailure::Invalid(e.to_string()))
     }
 }
 
@@ -98,7 +114,8 @@ impl Activity for StepActivity {
     }
 
     async fn run(&self, ctx: &ActivityContext, input: String) -> Result<String, ActivityError> {
-        let input: StepInput = serde_json::from_str(&input).map_err(|e| ActivityError::NonRetryable(format!("invalid step input: {e}")))?;
+        let input: StepInput = serde_json::from_str(&input)
+            .map_err(|e| ActivityError::NonRetryable(format!("invalid step input: {e}")))?;
         let step = input.step;
         let mut slept = 0;
         while slept < input.run.sleep_ms {
@@ -111,13 +128,22 @@ impl Activity for StepActivity {
         }
         if let Some(&times) = input.run.fail_times.get(&step.to_string()) {
             if ctx.attempt <= times {
-                return Err(ActivityError::Retryable(format!("step {step} fails on attempt {} of the first {times}", ctx.attempt)));
+                return Err(ActivityError::Retryable(format!(
+                    "step {step} fails on attempt {} of the first {times}",
+                    ctx.attempt
+                )));
             }
         }
         if input.run.fail_at == Some(step) {
-            let unblocked = input.run.unless_file.as_deref().is_some_and(|f| std::path::Path::new(f).exists());
+            let unblocked = input
+                .run
+                .unless_file
+                .as_deref()
+                .is_some_and(|f| std::path::Path::new(f).exists());
             if !unblocked {
-                return Err(ActivityError::NonRetryable(format!("step {step} is set to fail")));
+                return Err(ActivityError::NonRetryable(format!(
+                    "step {step} is set to fail"
+                )));
             }
         }
         if let Some(dir) = &input.run.effects_dir {
@@ -127,9 +153,12 @@ impl Activity for StepActivity {
                 .append(true)
                 .open(&path)
                 .map_err(|e| ActivityError::Retryable(format!("cannot record the step: {e}")))?;
-            writeln!(file, "{} {} {}", ctx.run_id, step, ctx.attempt).map_err(|e| ActivityError::Retryable(e.to_string()))?;
-            file.sync_all().map_err(|e| ActivityError::Retryable(e.to_string()))?;
+            writeln!(file, "{} {} {}", ctx.run_id, step, ctx.attempt)
+                .map_err(|e| ActivityError::Retryable(e.to_string()))?;
+            file.sync_all()
+                .map_err(|e| ActivityError::Retryable(e.to_string()))?;
         }
-        serde_json::to_string(&format!("step {step} done")).map_err(|e| ActivityError::NonRetryable(e.to_string()))
+        serde_json::to_string(&format!("step {step} done"))
+            .map_err(|e| ActivityError::NonRetryable(e.to_string()))
     }
 }

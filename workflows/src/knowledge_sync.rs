@@ -36,7 +36,8 @@ impl WorkflowDefinition for KnowledgeSyncWorkflow {
     }
 
     fn validate(&self, input: &str) -> Result<(), String> {
-        let input: SyncInput = serde_json::from_str(input).map_err(|e| format!("input is not valid: {e}"))?;
+        let input: SyncInput =
+            serde_json::from_str(input).map_err(|e| format!("input is not valid: {e}"))?;
         if !matches!(input.direction.as_str(), "export" | "import") {
             return Err("direction must be export or import".into());
         }
@@ -46,7 +47,11 @@ impl WorkflowDefinition for KnowledgeSyncWorkflow {
         Ok(())
     }
 
-    async fn run(&self, ctx: &mut dyn WorkflowContext, input: String) -> Result<String, WorkflowFailure> {
+    async fn run(
+        &self,
+        ctx: &mut dyn WorkflowContext,
+        input: String,
+    ) -> Result<String, WorkflowFailure> {
         let sync: SyncInput = parse("input", &input)?;
         ctx.set_total(1);
         let options = ActivityOptions {
@@ -55,7 +60,11 @@ impl WorkflowDefinition for KnowledgeSyncWorkflow {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
         };
-        let activity = if sync.direction == "export" { EXPORT } else { IMPORT };
+        let activity = if sync.direction == "export" {
+            EXPORT
+        } else {
+            IMPORT
+        };
         let out = ctx.call(activity, input, options).await?;
         ctx.log(&format!("{} finished: {out}", sync.direction));
         Ok(out)

@@ -23,14 +23,23 @@ pub struct GitCli {
 
 impl GitCli {
     pub fn new(work_dir: PathBuf) -> Self {
-        GitCli { work_dir, timeout: Duration::from_secs(300) }
+        GitCli {
+            work_dir,
+            timeout: Duration::from_secs(300),
+        }
     }
 
     fn scratch(&self) -> Result<TempDir, GitError> {
-        std::fs::create_dir_all(&self.work_dir).map_err(|e| GitError::Unavailable(format!("cannot create {}: {e}", self.work_dir.display())))?;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        std::fs::create_dir_all(&self.work_dir).map_err(|e| {
+            GitError::Unavailable(format!("cannot create {}: {e}", self.work_dir.display()))
+        })?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = self.work_dir.join(format!("git-{}-{nanos}-{n}", std::process::id()));
+        let dir = self
+            .work_dir
+            .join(format!("git-{}-{nanos}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| GitError::Unavailable(e.to_string()))?;
         Ok(TempDir(dir))
     }
@@ -46,7 +55,9 @@ impl GitCli {
             .kill_on_drop(true);
         let out = tokio::time::timeout(self.timeout, cmd.output())
             .await
-            .map_err(|_| GitError::Unavailable(format!("git {} timed out", args.first().unwrap_or(&""))))?
+            .map_err(|_| {
+                GitError::Unavailable(format!("git {} timed out", args.first().unwrap_or(&"")))
+            })?
             .map_err(|e| GitError::Unavailable(format!("cannot run git: {e}")))?;
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned());
@@ -54,24 +65,40 @@ impl GitCli {
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         let excerpt: String = stderr.chars().take(500).collect();
         let lower = stderr.to_lowercase();
-        Err(if lower.contains("not found") || lower.contains("does not exist") || lower.contains("could not read from remote") || lower.contains("couldn't find remote ref") {
-            GitError::NotFound(format!("git {}: {excerpt}", args.first().unwrap_or(&"")))
-        } else if lower.contains("rejected") || lower.contains("denied") || lower.contains("authentication") || lower.contains("403") || lower.contains("401") {
-            GitError::Refused(format!("git {}: {excerpt}", args.first().unwrap_or(&"")))
-        } else {
-            GitError::Unavailable(format!("git {}: {excerpt}", args.first().unwrap_or(&"")))
-        })
+        Err(
+            if lower.contains("not found")
+                || lower.contains("does not exist")
+                || lower.contains("could not read from remote")
+                || lower.contains("couldn't find remote ref")
+            {
+                GitError::NotFound(format!("git {}: {excerpt}", args.first().unwrap_or(&"")))
+            } else if lower.contains("rejected")
+                || lower.contains("denied")
+                || lower.contains("authentication")
+                || lower.contains("403")
+                || lower.contains("401")
+            {
+                GitError::Refused(format!("git {}: {excerpt}", args.first().unwrap_or(&"")))
+            } else {
+                GitError::Unavailable(format!("git {}: {excerpt}", args.first().unwrap_or(&"")))
+            },
+        )
     }
 
     /// Clones `branch` of `remote` into `dir` (depth 1). Returns false when the remote has
     /// no such branch (an empty repository), leaving an initialised repository with the
     /// remote configured.
     async fn clone_branch(&self, remote: &str, branch: &str, dir: &Path) -> Result<bool, GitError> {
-        self.git(dir, &["init", "--quiet", "--initial-branch", branch]).await?;
+        self.git(dir, &["init", "--quiet", "--initial-branch", branch])
+            .await?;
         self.git(dir, &["remote", "add", "origin", remote]).await?;
-        match self.git(dir, &["fetch", "--quiet", "--depth", "1", "origin", branch]).await {
+        match self
+            .git(dir, &["fetch", "--quiet", "--depth", "1", "origin", branch])
+            .await
+        {
             Ok(_) => {
-                self.git(dir, &["checkout", "--quiet", "-B", branch, "FETCH_HEAD"]).await?;
+                self.git(dir, &["checkout", "--quiet", "-B", branch, "FETCH_HEAD"])
+                    .await?;
                 Ok(true)
             }
             Err(GitError::NotFound(_)) => {
@@ -99,7 +126,9 @@ impl Drop for TempDir {
 fn safe_relative(path: &str) -> Result<PathBuf, GitError> {
     let p = Path::new(path);
     if path.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(GitError::Refused(format!("refusing the path {path:?}: it must stay inside the synced folder")));
+        return Err(GitError::Refused(format!(
+            "refusing the path {path:?}: it must stay inside the synced folder"
+        )));
     }
     Ok(p.to_path_buf())
 }
@@ -112,7 +141,14 @@ fn folder(root: &Path, path: &str) -> Result<PathBuf, GitError> {
     Ok(root.join(safe_relative(path)?))
 }
 
-fn walk(base: &Path, dir: &Path, out: &mut Vec<GitFile>, max_files: usize, max_bytes: u64, bytes: &mut u64) -> Result<(), GitError> {
+fn walk(
+    base: &Path,
+    dir: &Path,
+    out: &mut Vec<GitFile>,
+    max_files: usize,
+    max_bytes: u64,
+    bytes: &mut u64,
+) -> Result<(), GitError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(_) => return Ok(()),
@@ -123,7 +159,9 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<GitFile>, max_files: usize, max_b
         if name == ".git" {
             continue;
         }
-        let kind = entry.file_type().map_err(|e| GitError::Unavailable(e.to_string()))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| GitError::Unavailable(e.to_string()))?;
         if kind.is_symlink() {
             continue;
         }
@@ -138,7 +176,9 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<GitFile>, max_files: usize, max_b
             if *bytes > max_bytes {
                 return Err(GitError::TooLarge(format!("more than {max_bytes} bytes")));
             }
-            let rel = path.strip_prefix(base).map_err(|e| GitError::Unavailable(e.to_string()))?;
+            let rel = path
+                .strip_prefix(base)
+                .map_err(|e| GitError::Unavailable(e.to_string()))?;
             out.push((rel.to_string_lossy().replace('\\', "/"), data));
         }
     }
@@ -147,7 +187,15 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<GitFile>, max_files: usize, max_b
 
 #[async_trait]
 impl GitClient for GitCli {
-    async fn publish(&self, remote: &str, branch: &str, path: &str, files: &[GitFile], message: &str, author: &GitAuthor) -> Result<Option<String>, GitError> {
+    async fn publish(
+        &self,
+        remote: &str,
+        branch: &str,
+        path: &str,
+        files: &[GitFile],
+        message: &str,
+        author: &GitAuthor,
+    ) -> Result<Option<String>, GitError> {
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
         let existed = self.clone_branch(remote, branch, &dir).await?;
@@ -161,13 +209,18 @@ impl GitClient for GitCli {
                     continue;
                 }
                 let p = entry.path();
-                let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+                let _ = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
             }
         }
         for (rel, data) in files {
             let file = target.join(safe_relative(rel)?);
             if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| GitError::Unavailable(e.to_string()))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| GitError::Unavailable(e.to_string()))?;
             }
             std::fs::write(&file, data).map_err(|e| GitError::Unavailable(e.to_string()))?;
         }
@@ -178,24 +231,50 @@ impl GitClient for GitCli {
         }
         let name = format!("user.name={}", author.name);
         let email = format!("user.email={}", author.email);
-        self.git(&dir, &["-c", &name, "-c", &email, "commit", "--quiet", "--allow-empty", "-m", message]).await?;
+        self.git(
+            &dir,
+            &[
+                "-c",
+                &name,
+                "-c",
+                &email,
+                "commit",
+                "--quiet",
+                "--allow-empty",
+                "-m",
+                message,
+            ],
+        )
+        .await?;
         let commit = self.git(&dir, &["rev-parse", "HEAD"]).await?;
         let refspec = format!("HEAD:refs/heads/{branch}");
-        self.git(&dir, &["push", "--quiet", "origin", &refspec]).await?;
+        self.git(&dir, &["push", "--quiet", "origin", &refspec])
+            .await?;
         tracing::info!(branch, commit = %commit, files = files.len(), "published to git");
         Ok(Some(commit))
     }
 
-    async fn read(&self, remote: &str, branch: &str, path: &str, max_files: usize, max_bytes: u64) -> Result<(String, Vec<GitFile>), GitError> {
+    async fn read(
+        &self,
+        remote: &str,
+        branch: &str,
+        path: &str,
+        max_files: usize,
+        max_bytes: u64,
+    ) -> Result<(String, Vec<GitFile>), GitError> {
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
         if !self.clone_branch(remote, branch, &dir).await? {
-            return Err(GitError::NotFound(format!("the remote has no branch '{branch}'")));
+            return Err(GitError::NotFound(format!(
+                "the remote has no branch '{branch}'"
+            )));
         }
         let commit = self.git(&dir, &["rev-parse", "HEAD"]).await?;
         let base = folder(&dir, path)?;
         if !base.is_dir() {
-            return Err(GitError::NotFound(format!("the branch '{branch}' has no folder '{path}'")));
+            return Err(GitError::NotFound(format!(
+                "the branch '{branch}' has no folder '{path}'"
+            )));
         }
         let mut out = Vec::new();
         let mut bytes = 0;

@@ -381,13 +381,27 @@ async fn search(s: AppState, a: Actor, r: pb::SearchRequest) -> Result<pb::Searc
     })
 }
 
-async fn sync_space(s: AppState, a: Actor, r: pb::SyncSpaceRequest) -> Result<pb::SyncSpaceResponse> {
+async fn sync_space(
+    s: AppState,
+    a: Actor,
+    r: pb::SyncSpaceRequest,
+) -> Result<pb::SyncSpaceResponse> {
     let run = s
         .services
         .knowledge
-        .sync_space(&a, &r.workspace_id, &r.space_id, &r.direction, &r.remote, &r.branch, &r.path)
+        .sync_space(
+            &a,
+            &r.workspace_id,
+            &r.space_id,
+            &r.direction,
+            &r.remote,
+            &r.branch,
+            &r.path,
+        )
         .await?;
-    Ok(pb::SyncSpaceResponse { workflow_id: run.id.to_string() })
+    Ok(pb::SyncSpaceResponse {
+        workflow_id: run.id.to_string(),
+    })
 }
 
 pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {

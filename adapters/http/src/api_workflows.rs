@@ -20,14 +20,18 @@ pub fn status_to_pb(s: RunStatus) -> i32 {
 }
 
 fn status_from_pb(s: i32) -> Result<Option<RunStatus>> {
-    Ok(match pb::WorkflowStatus::try_from(s).map_err(|_| Error::invalid("status", "is not a known status"))? {
-        pb::WorkflowStatus::Unspecified => None,
-        pb::WorkflowStatus::Pending => Some(RunStatus::Pending),
-        pb::WorkflowStatus::Running => Some(RunStatus::Running),
-        pb::WorkflowStatus::Succeeded => Some(RunStatus::Succeeded),
-        pb::WorkflowStatus::Failed => Some(RunStatus::Failed),
-        pb::WorkflowStatus::Cancelled => Some(RunStatus::Cancelled),
-    })
+    Ok(
+        match pb::WorkflowStatus::try_from(s)
+            .map_err(|_| Error::invalid("status", "is not a known status"))?
+        {
+            pb::WorkflowStatus::Unspecified => None,
+            pb::WorkflowStatus::Pending => Some(RunStatus::Pending),
+            pb::WorkflowStatus::Running => Some(RunStatus::Running),
+            pb::WorkflowStatus::Succeeded => Some(RunStatus::Succeeded),
+            pb::WorkflowStatus::Failed => Some(RunStatus::Failed),
+            pb::WorkflowStatus::Cancelled => Some(RunStatus::Cancelled),
+        },
+    )
 }
 
 pub fn workflow_to_pb(r: WorkflowRun, engine: &str) -> pb::Workflow {
@@ -45,7 +49,10 @@ pub fn workflow_to_pb(r: WorkflowRun, engine: &str) -> pb::Workflow {
         events: r
             .events
             .into_iter()
-            .map(|e| pb::WorkflowEvent { time: Some(timestamp(e.at)), message: e.message })
+            .map(|e| pb::WorkflowEvent {
+                time: Some(timestamp(e.at)),
+                message: e.message,
+            })
             .collect(),
         started_by: r.started_by.to_string(),
         create_time: Some(timestamp(r.created_at)),
@@ -56,35 +63,84 @@ pub fn workflow_to_pb(r: WorkflowRun, engine: &str) -> pb::Workflow {
     }
 }
 
-async fn get_workflow(s: AppState, a: Actor, r: pb::GetWorkflowRequest) -> Result<pb::GetWorkflowResponse> {
+async fn get_workflow(
+    s: AppState,
+    a: Actor,
+    r: pb::GetWorkflowRequest,
+) -> Result<pb::GetWorkflowResponse> {
     let run = s.services.workflows.get(&a, &r.workspace_id, &r.id).await?;
-    Ok(pb::GetWorkflowResponse { workflow: Some(workflow_to_pb(run, s.services.workflows.engine())) })
+    Ok(pb::GetWorkflowResponse {
+        workflow: Some(workflow_to_pb(run, s.services.workflows.engine())),
+    })
 }
 
-async fn list_workflows(s: AppState, a: Actor, r: pb::ListWorkflowsRequest) -> Result<pb::ListWorkflowsResponse> {
+async fn list_workflows(
+    s: AppState,
+    a: Actor,
+    r: pb::ListWorkflowsRequest,
+) -> Result<pb::ListWorkflowsResponse> {
     let page = PageRequest::parse(r.page_size, &r.page_token)?;
     let status = status_from_pb(r.status)?;
-    let page = s.services.workflows.list(&a, &r.workspace_id, &r.kind, status, &page).await?;
+    let page = s
+        .services
+        .workflows
+        .list(&a, &r.workspace_id, &r.kind, status, &page)
+        .await?;
     let engine = s.services.workflows.engine();
     Ok(pb::ListWorkflowsResponse {
-        workflows: page.items.into_iter().map(|r| workflow_to_pb(r, engine)).collect(),
+        workflows: page
+            .items
+            .into_iter()
+            .map(|r| workflow_to_pb(r, engine))
+            .collect(),
         next_page_token: page.next.unwrap_or_default(),
     })
 }
 
-async fn cancel_workflow(s: AppState, a: Actor, r: pb::CancelWorkflowRequest) -> Result<pb::CancelWorkflowResponse> {
-    let run = s.services.workflows.cancel(&a, &r.workspace_id, &r.id).await?;
-    Ok(pb::CancelWorkflowResponse { workflow: Some(workflow_to_pb(run, s.services.workflows.engine())) })
+async fn cancel_workflow(
+    s: AppState,
+    a: Actor,
+    r: pb::CancelWorkflowRequest,
+) -> Result<pb::CancelWorkflowResponse> {
+    let run = s
+        .services
+        .workflows
+        .cancel(&a, &r.workspace_id, &r.id)
+        .await?;
+    Ok(pb::CancelWorkflowResponse {
+        workflow: Some(workflow_to_pb(run, s.services.workflows.engine())),
+    })
 }
 
-async fn retry_workflow(s: AppState, a: Actor, r: pb::RetryWorkflowRequest) -> Result<pb::RetryWorkflowResponse> {
-    let run = s.services.workflows.retry(&a, &r.workspace_id, &r.id).await?;
-    Ok(pb::RetryWorkflowResponse { workflow: Some(workflow_to_pb(run, s.services.workflows.engine())) })
+async fn retry_workflow(
+    s: AppState,
+    a: Actor,
+    r: pb::RetryWorkflowRequest,
+) -> Result<pb::RetryWorkflowResponse> {
+    let run = s
+        .services
+        .workflows
+        .retry(&a, &r.workspace_id, &r.id)
+        .await?;
+    Ok(pb::RetryWorkflowResponse {
+        workflow: Some(workflow_to_pb(run, s.services.workflows.engine())),
+    })
 }
 
-async fn start_workflow(s: AppState, a: Actor, r: pb::StartWorkflowRequest) -> Result<pb::StartWorkflowResponse> {
-    let (run, created) = s.services.workflows.start(&a, &r.workspace_id, &r.kind, &r.input, &r.id).await?;
-    Ok(pb::StartWorkflowResponse { workflow: Some(workflow_to_pb(run, s.services.workflows.engine())), created })
+async fn start_workflow(
+    s: AppState,
+    a: Actor,
+    r: pb::StartWorkflowRequest,
+) -> Result<pb::StartWorkflowResponse> {
+    let (run, created) = s
+        .services
+        .workflows
+        .start(&a, &r.workspace_id, &r.kind, &r.input, &r.id)
+        .await?;
+    Ok(pb::StartWorkflowResponse {
+        workflow: Some(workflow_to_pb(run, s.services.workflows.engine())),
+        created,
+    })
 }
 
 pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {

@@ -24,7 +24,10 @@ use std::collections::HashMap;
 
 /// The templates of this module, registered by `web::Templates::new`.
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
-    ("workflows.html", include_str!("../templates/workflows.html")),
+    (
+        "workflows.html",
+        include_str!("../templates/workflows.html"),
+    ),
     ("workflow.html", include_str!("../templates/workflow.html")),
 ];
 
@@ -43,12 +46,7 @@ const SYNC_KIND: &str = "orbit.knowledge.sync";
 
 /// "2026-03-01 14:05:09 UTC".
 fn datetime(t: Timestamp) -> String {
-    format!("{} UTC", short(t))
-}
-
-/// "2026-03-01 14:05:09".
-fn short(t: Timestamp) -> String {
-    format!("{} {}", date(t), clock(t))
+    format!("{} {} UTC", date(t), clock(t))
 }
 
 /// "14:05:09".
@@ -138,11 +136,13 @@ struct RunRow {
     total: u32,
     started_by: String,
     created: String,
-    /// Without " UTC", for the list's columns.
-    created_short: String,
+    /// Date and time apart, for the list's narrow columns.
+    created_date: String,
+    created_clock: String,
     created_iso: String,
     updated: String,
-    updated_short: String,
+    updated_date: String,
+    updated_clock: String,
     updated_iso: String,
 }
 
@@ -208,10 +208,12 @@ async fn row(slug: &str, run: &WorkflowRun, logins: &mut Logins<'_>) -> RunRow {
         total: run.steps_total,
         started_by: logins.login(run.started_by.as_str()).await,
         created: datetime(run.created_at),
-        created_short: short(run.created_at),
+        created_date: date(run.created_at),
+        created_clock: clock(run.created_at),
         created_iso: iso(run.created_at),
         updated: datetime(run.updated_at),
-        updated_short: short(run.updated_at),
+        updated_date: date(run.updated_at),
+        updated_clock: clock(run.updated_at),
         updated_iso: iso(run.updated_at),
     }
 }
@@ -390,7 +392,10 @@ async fn list(
             )
         }),
     };
-    let result = match (status, PageRequest::parse(LIST_PAGE_SIZE as i32, q.after.trim())) {
+    let result = match (
+        status,
+        PageRequest::parse(LIST_PAGE_SIZE as i32, q.after.trim()),
+    ) {
         (Ok(status), Ok(page)) => {
             state
                 .services
@@ -691,10 +696,7 @@ mod tests {
             without_password("git://127.0.0.1:9418/docs.git"),
             "git://127.0.0.1:9418/docs.git"
         );
-        assert_eq!(
-            without_password("ssh://git@host/a@b"),
-            "ssh://git@host/a@b"
-        );
+        assert_eq!(without_password("ssh://git@host/a@b"), "ssh://git@host/a@b");
     }
 
     #[test]

@@ -58,12 +58,17 @@
     if (el && el.textContent !== text) el.textContent = text;
   }
 
-  /** Sets a <time>: "2026-03-01 14:05:09 UTC", or without " UTC" when it has data-format="short". */
+  /** Sets a <time>: "2026-03-01 14:05:09 UTC", or date and time in two spans when it is "stacked". */
   function setTime(el, ts) {
     if (!el || !ts) return;
     el.setAttribute('datetime', isoSeconds(ts));
-    const text = datetime(ts);
-    setText(el, el.dataset.format === 'short' ? text.replace(/ UTC$/, '') : text);
+    if (!el.classList.contains('stacked')) {
+      setText(el, datetime(ts));
+      return;
+    }
+    const [date, time] = el.querySelectorAll('span');
+    setText(date, ts.slice(0, 10));
+    setText(time, clock(ts));
   }
 
   /** Sets a <progress> and its text from a run: "3 of 5 steps" (long) or "3 / 5". */
@@ -200,6 +205,8 @@
 
   function watchRun() {
     const body = { workspaceId: run.dataset.workspaceId, id: run.dataset.runId };
+    const log = document.getElementById('run-events');
+    log.scrollTop = log.scrollHeight; // follow the newest events
     let failures = 0;
     const tick = async () => {
       let wf;

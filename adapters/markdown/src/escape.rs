@@ -185,9 +185,15 @@ mod tests {
     #[test]
     fn escapes_text_and_attributes() {
         assert_eq!(with(text, r#"<a href="x">&'"#), r#"&lt;a href="x"&gt;&'"#);
-        assert_eq!(with(text, "&amp; &#1 &x &"), "&amp;amp; &amp;#1 &amp;x &amp;");
+        assert_eq!(
+            with(text, "&amp; &#1 &x &"),
+            "&amp;amp; &amp;#1 &amp;x &amp;"
+        );
         assert_eq!(with(text, "a && b"), "a && b");
-        assert_eq!(with(attr, r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&'");
+        assert_eq!(
+            with(attr, r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&'"
+        );
         assert_eq!(with(attr, "?a=1&b=2&&#&"), "?a=1&amp;b=2&&amp;#&amp;");
         assert_eq!(with(text, "plain"), "plain");
     }
@@ -195,7 +201,10 @@ mod tests {
     #[test]
     fn raw_keeps_references() {
         assert_eq!(with(raw_text, r#"&amp; <b> "q""#), r#"&amp; &lt;b&gt; "q""#);
-        assert_eq!(with(raw_attr, r#"&amp; <b> "q""#), "&amp; &lt;b&gt; &quot;q&quot;");
+        assert_eq!(
+            with(raw_attr, r#"&amp; <b> "q""#),
+            "&amp; &lt;b&gt; &quot;q&quot;"
+        );
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub(crate) const RAW_TAGS: &[&str] = &[
 ];
 
 /// Raw tags that stay open after the HTML block that opened them, so that Markdown can go
-/// inside (`<details>`, `<div align="center">`, `<td>`…). Others are closed with the block.
+/// inside (`<details>`, `<div>`, `<td>`…). Others are closed with the block.
 pub(crate) const RAW_CONTAINER_TAGS: &[&str] = &[
     "blockquote",
     "caption",

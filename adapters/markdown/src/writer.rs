@@ -4,12 +4,13 @@
 //! Two things make the result safe to hand to an HTML parser whatever the input:
 //!
 //! - **Bounded nesting.** Every element the writer opens sits on one stack (Markdown
-//!   containers, inline elements, raw HTML elements). Once [`MAX_DEPTH`] elements are open,
-//!   further containers (lists, items, block quotes), inline elements (emphasis, links…) and
-//!   raw HTML elements are *flattened*: their content is kept, their tags are not written.
-//!   Text directly inside a flattened list item gets a paragraph of its own. Leaf blocks
-//!   (paragraphs, headings, code blocks, tables) are always written; they add a few levels at
-//!   most. So the parser and sanitizer never see more than about `MAX_DEPTH + 8` levels.
+//!   containers, inline elements, raw HTML elements). Once [`MAX_CONTAINER_DEPTH`] elements
+//!   are open, further Markdown containers (lists, items, block quotes) are *flattened*: their
+//!   content is kept, their tags are not written, and text directly inside a flattened list
+//!   item gets a paragraph of its own. Once [`MAX_DEPTH`] elements are open, inline elements
+//!   (emphasis, links…) and raw HTML elements are flattened too. Leaf blocks (paragraphs,
+//!   headings, code blocks, tables) are always written; they add a few levels at most. So
+//!   the parser and sanitizer never see more than about `MAX_DEPTH + 8` levels.
 //! - **Canonical raw HTML.** Raw HTML is tokenized ([`crate::raw`]) and re-emitted with
 //!   allowed tags and attributes only, properly quoted, each end tag matched to an element the
 //!   writer opened (others are dropped) and every element closed by the end of the Markdown
@@ -28,8 +29,13 @@ use crate::policy;
 use crate::raw::{Token, Tokenizer};
 use crate::slug::Slugger;
 
-/// The most elements open at once before containers and inline elements are flattened.
+/// The most elements open at once before inline and raw HTML elements are flattened.
 pub(crate) const MAX_DEPTH: usize = 64;
+
+/// The most elements open at once before Markdown containers (lists, items, block quotes) are
+/// flattened: lower than [`MAX_DEPTH`], so that the content of the deepest containers keeps
+/// its emphasis and links. 24 levels of nested lists (`ul` + `li` each).
+pub(crate) const MAX_CONTAINER_DEPTH: usize = 48;
 
 /// What the writer produced for one document.
 #[derive(Debug, Default)]
@@ -268,7 +274,7 @@ impl<'a> Writer<'a> {
             }
             Tag::List(Some(start)) if start != 1 => {
                 self.close_inline_frames();
-                if self.open < MAX_DEPTH {
+                if self.has_room(Kind::Container) {
                     self.out.html.push_str("<ol start=\"");
                     self.out.html.push_str(&start.to_string());
                     self.out.html.push_str("\">\n");
@@ -339,7 +345,7 @@ impl<'a> Writer<'a> {
                 ..
             } => {
                 self.ensure_inline_context();
-                if self.open < MAX_DEPTH {
+                if self.has_room(Kind::Inline) {
                     let html = &mut self.out.html;
                     html.push_str("<a");
                     let scheme = if link_type == LinkType::Email {
@@ -531,7 +537,7 @@ impl<'a> Writer<'a> {
             return; // unknown tag: dropped, its content kept
         };
         let void = policy::VOID_TAGS.contains(&name);
-        if !void && self.open >= MAX_DEPTH {
+        if !void && !self.has_room(Kind::Raw { inline }) {
             return; // flattened
         }
         let html = &mut self.out.html;
@@ -641,15 +647,24 @@ impl<'a> Writer<'a> {
     /// Writes `open` and pushes a frame, unless the element has to be flattened. Leaf blocks
     /// are never flattened.
     fn open(&mut self, kind: Kind, open: &'static str, close: &'static str) {
-        if kind == Kind::Leaf || self.open < MAX_DEPTH {
+        if self.has_room(kind) {
             self.out.html.push_str(open);
         }
         self.push_flattenable(kind, close);
     }
 
+    /// Whether an element of `kind` may be written at the current depth.
+    fn has_room(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Leaf | Kind::ImplicitParagraph => true,
+            Kind::Container => self.open < MAX_CONTAINER_DEPTH,
+            Kind::Inline | Kind::Raw { .. } => self.open < MAX_DEPTH,
+        }
+    }
+
     /// Pushes the frame of an element whose start was written if the depth allowed it.
     fn push_flattenable(&mut self, kind: Kind, close: &'static str) {
-        let written = kind == Kind::Leaf || self.open < MAX_DEPTH;
+        let written = self.has_room(kind);
         self.push(kind, if written { close } else { "" }, "", written);
     }
 
@@ -707,7 +722,8 @@ impl<'a> Writer<'a> {
             }
             self.run.add(b);
             if raw {
-                in_reference = b == b'&' || (in_reference && (b.is_ascii_alphanumeric() || b == b'#'));
+                in_reference =
+                    b == b'&' || (in_reference && (b.is_ascii_alphanumeric() || b == b'#'));
             }
         }
         self.escape_text(&s[start..], raw);

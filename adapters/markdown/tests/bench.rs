@@ -50,6 +50,11 @@ The ledger is the only writer of balances; everything else reads from the replic
 are integers in minor units (cents), *never* floats. Currency conversion happens in the
 gateway, ~~not in the ledger~~ since v2.
 
+Writes go through a single `Ledger::apply` entry point that checks invariants (no negative
+balance without an overdraft agreement, no movement on a frozen account) inside the same
+transaction that records the movement. Reads that need to be exact, like the balance shown
+before a transfer, go to the primary; everything else tolerates a few seconds of lag.
+
 ### Events
 
 - `payment.created`: a payment was accepted and is pending.
@@ -88,6 +93,52 @@ incident channel updated every 30 minutes, even if nothing changed.
 
 ![Architecture diagram](images/payments-architecture.png "Payments architecture")
 
+## Configuration
+
+The service reads its configuration from the environment. Defaults suit local development;
+production values live in the deployment repository, never in this one.
+
+| Variable | Default | Meaning |
+|----------|---------|---------|
+| `PAYMENTS_DATABASE_URL` | `postgres://localhost/payments` | The primary database. |
+| `PAYMENTS_REPLICA_URL` | *(none)* | Read replica; reads go to the primary without it. |
+| `PAYMENTS_MAX_BATCH` | `500` | Payments settled per transaction. |
+| `PAYMENTS_RETRY_LIMIT` | `3` | Settlement attempts before `payment.failed`. |
+| `RUST_LOG` | `info` | Log filter, e.g. `payments=debug,sqlx=warn`. |
+
+A minimal configuration for a staging run:
+
+```toml
+[database]
+url = "postgres://payments@staging-db/payments"
+pool_size = 16
+
+[settlement]
+max_batch = 250
+retry_limit = 5
+```
+
+## FAQ
+
+**Can I settle a payment twice?** No. Settlement is idempotent on the payment id: the second
+attempt returns the first result. This is enforced by a unique index, not by application code.
+
+**Why are amounts integers?** Floating point cannot represent most decimal fractions exactly;
+`0.1 + 0.2 != 0.3`. Integers in minor units avoid rounding drift across millions of payments.
+
+**Where do I report a bug?** Open an issue with the `payments` label, including the payment
+id, the time (UTC) and what you expected to happen.
+
+## Glossary
+
+- **Ledger**: the append-only record of every balance change, one row per movement.
+- **Settlement**: moving a pending payment into both ledgers in one transaction.
+- **Reconciliation**: comparing our ledger with the bank's statement every night and
+  opening a ticket for each difference larger than one cent.
+- **Minor unit**: the smallest unit of a currency (a cent for EUR, a yen for JPY).
+- **Canary**: the first 5% of traffic that a new release serves for 30 minutes before the
+  rollout continues, with automatic rollback if the error rate doubles.
+
 ## Contacts
 
 Questions go to <payments@example.com> or the #payments channel. For security issues use
@@ -100,10 +151,14 @@ Questions go to <payments@example.com> or the #payments channel. For security is
 
 #[test]
 fn render_a_five_kilobyte_page_a_thousand_times() {
-    assert!((4_000..6_000).contains(&PAGE.len()), "page is {} bytes", PAGE.len());
+    assert!(
+        (4_000..6_000).contains(&PAGE.len()),
+        "page is {} bytes",
+        PAGE.len()
+    );
     let renderer = CommonMarkRenderer::new();
     let first = renderer.render(PAGE);
-    assert_eq!(first.headings.len(), 9);
+    assert_eq!(first.headings.len(), 11);
     assert!(first.html.contains("<table>"));
     let runs = 1_000;
     let start = Instant::now();
@@ -117,6 +172,10 @@ fn render_a_five_kilobyte_page_a_thousand_times() {
         "bench: {runs} renders of a {} byte page in {elapsed:.2?}: {:.1?} per render ({} build)",
         PAGE.len(),
         elapsed / runs as u32,
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     );
 }

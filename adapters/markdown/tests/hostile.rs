@@ -112,7 +112,10 @@ fn nesting_depth(html: &str) -> usize {
 fn ten_megabyte_line_of_words() {
     let line = "lorem ipsum *dolor* sit `amet` ".repeat(10_000_000 / 31);
     let out = render("10MB line of words", &line);
-    assert!(out.html.starts_with("<pre>\nlorem ipsum *dolor* sit `amet`"));
+    assert!(
+        out.html
+            .starts_with("<pre>\nlorem ipsum *dolor* sit `amet`")
+    );
     assert!(out.text.starts_with("lorem ipsum *dolor* sit `amet` lorem"));
     assert!(out.headings.is_empty());
 }
@@ -145,10 +148,19 @@ fn ten_megabyte_line_of_raw_tags() {
 fn ten_megabyte_lines_through_the_full_pipeline() {
     let renderer = CommonMarkRenderer::new().with_max_input_bytes(usize::MAX);
     let cases = [
-        ("words", "lorem ipsum *dolor* sit `amet` ".repeat(10_000_000 / 31)),
+        (
+            "words",
+            "lorem ipsum *dolor* sit `amet` ".repeat(10_000_000 / 31),
+        ),
         ("one letter", "a".repeat(10 << 20)),
-        ("markup characters", "<a &amp; [x]( `*_~|\\".repeat((10 << 20) / 20)),
-        ("raw tags", "<b>x</b><i title=\"t\">y</i><span>".repeat((10 << 20) / 32)),
+        (
+            "markup characters",
+            "<a &amp; [x]( `*_~|\\".repeat((10 << 20) / 20),
+        ),
+        (
+            "raw tags",
+            "<b>x</b><i title=\"t\">y</i><span>".repeat((10 << 20) / 32),
+        ),
     ];
     for (name, line) in cases {
         let limit = if cfg!(debug_assertions) {
@@ -345,16 +357,57 @@ fn ampersands_and_latin1_in_long_text_and_attributes() {
     render("1 MiB of '\u{a0}'", &"\u{a0}".repeat(MIB / 2));
     render("1 MiB of '&nbsp;'", &"&nbsp;".repeat(MIB / 6));
     render("1 MiB code span of '&'", &format!("`{}`", "&".repeat(MIB)));
-    render("1 MiB code block of '&'", &format!("```\n{}\n```", "&".repeat(MIB)));
+    render(
+        "1 MiB code block of '&'",
+        &format!("```\n{}\n```", "&".repeat(MIB)),
+    );
     render("1 MiB heading of '&'", &format!("# {}", "&".repeat(MIB)));
-    render("1 MiB raw HTML text of '&amp;'", &format!("<div>\n{}", "&amp;".repeat(MIB / 5)));
-    render("1 MiB table of '&'", &format!("|{0}|\n|-|\n|{0}|", "&".repeat(MIB / 2)));
+    render(
+        "1 MiB raw HTML text of '&amp;'",
+        &format!("<div>\n{}", "&amp;".repeat(MIB / 5)),
+    );
+    render(
+        "1 MiB table of '&'",
+        &format!("|{0}|\n|-|\n|{0}|", "&".repeat(MIB / 2)),
+    );
     let link = format!("[x]({}) ", "&".repeat(4096));
-    render("2 MiB of links with 4 KB '&' URLs", &link.repeat((2 * MIB - 1024) / link.len()));
+    render(
+        "2 MiB of links with 4 KB '&' URLs",
+        &link.repeat((2 * MIB - 1024) / link.len()),
+    );
     let image = format!("![{0}](u \"{0}\") ", "&".repeat(MIB / 4));
     render("1 MiB image alt/title of '&'", &image);
-    let raw = format!("<a href=\"{0}\" title=\"{0}\">x</a>", "&amp;".repeat(MIB / 10));
+    let raw = format!(
+        "<a href=\"{0}\" title=\"{0}\">x</a>",
+        "&amp;".repeat(MIB / 10)
+    );
     render("1 MiB raw attributes of '&amp;'", &raw);
+}
+
+/// Patterns that were quadratic in some Markdown parser at some point.
+#[test]
+fn known_parser_pathologies() {
+    let runs: Vec<String> = (1..1000).map(|i| "`".repeat(i)).collect();
+    render("backtick runs of every length", &runs.join("a"));
+    render("'a_' x 100000", &"a_".repeat(100_000));
+    render("'\\*' x 100000", &"\\*".repeat(100_000));
+    render("'<a:' x 100000", &"<a:".repeat(100_000));
+    render("'<a@' x 100000", &"<a@".repeat(100_000));
+    render("'![[]()' x 50000", &"![[]()".repeat(50_000));
+    render("'|' x 1 MiB", &"|".repeat(1 << 20));
+    render("'|a' lines", &"|a\n".repeat(300_000));
+    render("'*a**' x 50000", &"*a**".repeat(50_000));
+    render("'a*_' x 50000", &"a*_".repeat(50_000));
+    render("'[a]: <' lines", &"[a]: <\n".repeat(100_000));
+    render(
+        "50000 list items with continuation lines",
+        &"- a\n  b\n".repeat(50_000),
+    );
+    render("200000 empty ordered items", &"1.\n".repeat(200_000));
+    render("'> - ' lines", &"> - a\n".repeat(100_000));
+    render("'~~~' fences", &"~~~\n".repeat(200_000));
+    render("'<!--' per line", &"<!--\n".repeat(200_000));
+    render("html block lines", &"<div>\n".repeat(200_000));
 }
 
 #[test]

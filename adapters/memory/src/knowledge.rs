@@ -249,9 +249,9 @@ impl KnowledgeStore for MemoryStore {
         let k = &mut s.knowledge;
         k.space_in(&page.workspace_id, &page.space_id)?;
         if let Some(parent) = &page.parent_id {
-            if k
-                .pages
-                .get(parent).is_none_or(|p| p.space_id != page.space_id)
+            if k.pages
+                .get(parent)
+                .is_none_or(|p| p.space_id != page.space_id)
             {
                 return Err(StoreError::NotFound(format!(
                     "parent page '{parent}' in this space"
@@ -387,9 +387,9 @@ impl KnowledgeStore for MemoryStore {
             return Err(StoreError::NotFound(format!("page '{id}'")));
         };
         if let Some(parent) = parent {
-            if k
-                .pages
-                .get(parent).is_none_or(|p| p.space_id != page.space_id)
+            if k.pages
+                .get(parent)
+                .is_none_or(|p| p.space_id != page.space_id)
             {
                 return Err(StoreError::NotFound(format!(
                     "parent page '{parent}' in this space"
@@ -430,10 +430,7 @@ impl KnowledgeStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
         let k = &mut s.knowledge;
-        if k
-            .pages
-            .get(id).is_none_or(|p| &p.workspace_id != workspace)
-        {
+        if k.pages.get(id).is_none_or(|p| &p.workspace_id != workspace) {
             return Err(StoreError::NotFound(format!("page '{id}'")));
         }
         let children = k
@@ -460,10 +457,10 @@ impl KnowledgeStore for MemoryStore {
         limit: u32,
     ) -> Result<Vec<RevisionSummary>, StoreError> {
         let s = self.lock();
-        if s
-            .knowledge
+        if s.knowledge
             .pages
-            .get(page).is_none_or(|p| &p.workspace_id != workspace)
+            .get(page)
+            .is_none_or(|p| &p.workspace_id != workspace)
         {
             return Ok(Vec::new());
         }
@@ -495,10 +492,10 @@ impl KnowledgeStore for MemoryStore {
         revision: i64,
     ) -> Result<Option<Revision>, StoreError> {
         let s = self.lock();
-        if s
-            .knowledge
+        if s.knowledge
             .pages
-            .get(page).is_none_or(|p| &p.workspace_id != workspace)
+            .get(page)
+            .is_none_or(|p| &p.workspace_id != workspace)
         {
             return Ok(None);
         }

@@ -338,7 +338,8 @@ pub struct RunRow {
 impl RunRow {
     pub fn into_domain(self) -> Result<WorkflowRun, StoreError> {
         Ok(WorkflowRun {
-            status: RunStatus::parse(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
+            status: RunStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("status", &self.status))?,
             id: RunId::new(self.id),
             workspace_id: WorkspaceId::new(self.workspace_id),
             kind: self.kind,

@@ -11,13 +11,15 @@
 use crate::model::{
     META_MEMO, PROGRESS_MEMO, Progress, RunInput, RunMeta, STATUS_FAILED, micros, millis, rfc3339,
 };
-use crate::workflow::{OrbitWorkflow, RESUME_SIGNAL};
+use crate::workflow::OrbitWorkflow;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use orbit_core::workflow::{RunEvent, RunId, RunStatus, WorkflowRun};
 use orbit_core::{PageRequest, Timestamp, UserId, WorkspaceId};
 use orbit_ports::{EngineError, RunFilter, StartRun, WorkflowEngine};
 use std::time::{Duration, SystemTime};
+use temporalio_client::WorkflowFetchHistoryOptions;
+use temporalio_client::grpc::WorkflowService;
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, Memo, RpcOptions, Url,
     WorkflowCancelOptions, WorkflowDescribeOptions, WorkflowExecutionStatus,
@@ -26,12 +28,9 @@ use temporalio_client::{
     errors::{WorkflowGetResultError, WorkflowInteractionError, WorkflowStartError},
     tonic,
 };
-use temporalio_client::WorkflowFetchHistoryOptions;
-use temporalio_client::grpc::WorkflowService;
 use temporalio_common::MemoValues;
 use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution as ProtoWorkflowExecution;
 use temporalio_common::protos::temporal::api::enums::v1::{EventType, ResetReapplyExcludeType};
-use temporalio_common::protos::temporal::api::workflow::v1::{PostResetOperation, post_reset_operation};
 use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 use tonic::IntoRequest;
 
@@ -341,7 +340,12 @@ impl TemporalEngine {
                 Err(_) => {}
             }
         }
-        Ok(Some(Loaded { run, open, start, execution: description.run_id().to_owned() }))
+        Ok(Some(Loaded {
+            run,
+            open,
+            start,
+            execution: description.run_id().to_owned(),
+        }))
     }
 
     async fn must_load(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Loaded, EngineError> {
@@ -574,20 +578,32 @@ impl WorkflowEngine for TemporalEngine {
     }
 
     async fn retry(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError> {
-        let Loaded { mut run, open, execution, .. } = self.must_load(workspace, id).await?;
+        let Loaded {
+            mut run,
+            open,
+            execution,
+            ..
+        } = self.must_load(workspace, id).await?;
         match (run.status, open) {
             // Waiting after a failed step: the signal resumes it.
             (RunStatus::Failed, true) => {
                 let handle = self.handle(&workflow_id(workspace, id));
-                match handle.signal(OrbitWorkflow::retry, (), WorkflowSignalOptions::default()).await {
+                match handle
+                    .signal(OrbitWorkflow::retry, (), WorkflowSignalOptions::default())
+                    .await
+                {
                     Ok(()) => {}
                     Err(WorkflowInteractionError::NotFound(_)) => {
-                        return Err(EngineError::FailedPrecondition(format!("run '{id}' has finished meanwhile")));
+                        return Err(EngineError::FailedPrecondition(format!(
+                            "run '{id}' has finished meanwhile"
+                        )));
                     }
                     Err(e) => return Err(interaction_error("cannot retry the run", e)),
                 }
             }
-            (RunStatus::Cancelled, false) => self.reset_cancelled(workspace, id, &execution).await?,
+            (RunStatus::Cancelled, false) => {
+                self.reset_cancelled(workspace, id, &execution).await?
+            }
             (RunStatus::Failed, false) => {
                 return Err(EngineError::FailedPrecondition(format!(
                     "run '{id}' failed as a whole (not in a step) and cannot be resumed"
@@ -614,9 +630,14 @@ impl WorkflowEngine for TemporalEngine {
 impl TemporalEngine {
     /// Brings a cancelled run back: resets it to its last workflow task before the cancellation
     /// (completed activities stay in the history; the one the cancellation interrupted runs
-    /// again), with the `resume` signal attached so the new execution counts the attempt (and
+    /// again), then sends the new execution the `resume` signal so it counts the attempt (and
     /// resumes at once if it was waiting after a failed step).
-    async fn reset_cancelled(&self, workspace: &WorkspaceId, id: &RunId, execution: &str) -> Result<(), EngineError> {
+    async fn reset_cancelled(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+        execution: &str,
+    ) -> Result<(), EngineError> {
         let workflow_id = workflow_id(workspace, id);
         let events = self
             .handle(&workflow_id)
@@ -631,7 +652,9 @@ impl TemporalEngine {
             .unwrap_or(i64::MAX);
         let Some(point) = events
             .iter()
-            .filter(|e| e.event_type() == EventType::WorkflowTaskCompleted && e.event_id < cancel_requested)
+            .filter(|e| {
+                e.event_type() == EventType::WorkflowTaskCompleted && e.event_id < cancel_requested
+            })
             .map(|e| e.event_id)
             .max()
         else {
@@ -639,26 +662,35 @@ impl TemporalEngine {
                 "run '{id}' was cancelled before it started; there is nothing to resume"
             )));
         };
-        let nanos = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let nanos = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
         let request = ResetWorkflowExecutionRequest {
             namespace: self.config.namespace.clone(),
-            workflow_execution: Some(ProtoWorkflowExecution { workflow_id: workflow_id.clone(), run_id: execution.to_owned() }),
+            workflow_execution: Some(ProtoWorkflowExecution {
+                workflow_id: workflow_id.clone(),
+                run_id: execution.to_owned(),
+            }),
             reason: "retried through Orbit".into(),
             workflow_task_finish_event_id: point,
             request_id: format!("orbit-retry-{workflow_id}-{execution}-{nanos}"),
-            reset_reapply_exclude_types: vec![ResetReapplyExcludeType::Signal as i32, ResetReapplyExcludeType::Update as i32],
-            post_reset_operations: vec![PostResetOperation {
-                variant: Some(post_reset_operation::Variant::SignalWorkflow(post_reset_operation::SignalWorkflow {
-                    signal_name: RESUME_SIGNAL.into(),
-                    ..Default::default()
-                })),
-            }],
+            reset_reapply_exclude_types: vec![
+                ResetReapplyExcludeType::Signal as i32,
+                ResetReapplyExcludeType::Update as i32,
+            ],
             ..Default::default()
         };
         let mut client = self.client.clone();
         WorkflowService::reset_workflow_execution(&mut client, request.into_request())
             .await
             .map_err(|status| rpc_error("cannot reset the run", &status))?;
-        Ok(())
+        // Server 1.29 refuses a signal as a post-reset operation: send it to the new execution
+        // (the workflow id's current one). Should this fail, the run is back but not counted;
+        // if it was waiting after a failed step it still waits, and `retry` resumes it.
+        self.handle(&workflow_id)
+            .signal(OrbitWorkflow::resume, (), WorkflowSignalOptions::default())
+            .await
+            .map_err(|e| interaction_error("the run was reset, but could not be resumed", e))
     }
 }

@@ -43,5 +43,6 @@ pub use engine::{DEFAULT_TASK_QUEUE, TemporalConfig, TemporalEngine, workflow_id
 pub use model::{ActivityCall, MAX_EVENTS, Progress, ProgressEvent, RunInput};
 pub use worker::run_worker;
 pub use workflow::{
-    ACTIVITY_TYPE, OrbitActivities, OrbitWorkflow, PROGRESS_QUERY, RESUME_SIGNAL, RETRY_SIGNAL, WORKFLOW_TYPE,
+    ACTIVITY_TYPE, OrbitActivities, OrbitWorkflow, PROGRESS_QUERY, RESUME_SIGNAL, RETRY_SIGNAL,
+    WORKFLOW_TYPE,
 };

@@ -5,7 +5,7 @@ use crate::engine::{TemporalConfig, connect_client};
 use crate::workflow::{OrbitActivities, OrbitWorkflow};
 use orbit_ports::{EngineError, WorkflowRegistry};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
@@ -16,13 +16,50 @@ const GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(5);
 /// take it (Temporal's default is 10 s): bounds the delay after a worker dies.
 const STICKY_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Runs a worker (for `orbit worker`) until `shutdown` completes, then drains it. Several
-/// workers may poll the same task queue, in one process or many; each runs the definitions and
-/// activities of its own `registry`.
+type StopFn = Box<dyn Fn() + Send>;
+
+/// Stops the worker once: when asked, or when the future of [`run_worker`] is dropped (its task
+/// aborted, its runtime shut down), so the worker's thread never outlives it.
+#[derive(Clone, Default)]
+struct Stopper(Arc<Mutex<(bool, Option<StopFn>)>>);
+
+impl Stopper {
+    /// Hands over the worker's stop function; calls it at once if a stop was asked before.
+    fn arm(&self, stop: StopFn) {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if state.0 {
+            stop();
+        }
+        state.1 = Some(stop);
+    }
+
+    fn stop(&self) {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.0 {
+            state.0 = true;
+            if let Some(stop) = &state.1 {
+                stop();
+            }
+        }
+    }
+}
+
+struct StopOnDrop(Stopper);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Runs a worker (for `orbit worker`) until `shutdown` completes, then drains it (running
+/// activities get 5 s to finish, then are cancelled and retried elsewhere). Several workers may
+/// poll the same task queue, in one process or many; each runs the definitions and activities
+/// of its own `registry`.
 ///
-/// The SDK's worker is not `Send` (workflows run on a local task set), so it runs on a
-/// blocking-pool thread that drives it with the current runtime's handle; the returned future
-/// is `Send`. Call it inside a multi-threaded tokio runtime.
+/// The SDK's worker is not `Send` (workflows run on a local task set), so it runs on a thread of
+/// the blocking pool that drives it with the current runtime's handle; the returned future is
+/// `Send`, and dropping it stops the worker too. Call it inside a multi-threaded tokio runtime.
 pub async fn run_worker(
     config: TemporalConfig,
     registry: WorkflowRegistry,
@@ -31,7 +68,8 @@ pub async fn run_worker(
     let client = connect_client(&config).await?;
     let registry = Arc::new(registry);
     let handle = tokio::runtime::Handle::current();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let stopper = Stopper::default();
+    let guard = StopOnDrop(stopper.clone());
     let task_queue = config.task_queue.clone();
     let mut worker_task = tokio::task::spawn_blocking(move || {
         let inner = handle.clone();
@@ -55,7 +93,7 @@ pub async fn run_worker(
             let mut worker = Worker::new(&runtime, client, options).map_err(|e| {
                 EngineError::Unavailable(format!("cannot create the Temporal worker: {e}"))
             })?;
-            let _ = stop_tx.send(worker.shutdown_handle());
+            stopper.arm(Box::new(worker.shutdown_handle()));
             worker
                 .run()
                 .await
@@ -73,10 +111,6 @@ pub async fn run_worker(
         result = &mut worker_task => return joined(result),
         () = shutdown => {}
     }
-    match stop_rx.await {
-        Ok(stop) => stop(),
-        // The worker ended before it could be stopped: its result says why.
-        Err(_) => return joined(worker_task.await),
-    }
+    guard.0.stop();
     joined(worker_task.await)
 }

@@ -162,7 +162,10 @@ impl OrbitWorkflow {
         } else {
             let at = ctx.workflow_time().map(millis).unwrap_or(0);
             self.progress.attempt += 1;
-            let message = format!("resumed after the cancellation (attempt {})", self.progress.attempt);
+            let message = format!(
+                "resumed after the cancellation (attempt {})",
+                self.progress.attempt
+            );
             self.progress.push_event(at, message);
         }
     }
@@ -232,7 +235,11 @@ fn failure_message(error: &ActivityExecutionError, max_attempts: u32) -> String 
         }),
         _ => false,
     };
-    if gave_up { format!("{message} (gave up after {max_attempts} attempts)") } else { message }
+    if gave_up {
+        format!("{message} (gave up after {max_attempts} attempts)")
+    } else {
+        message
+    }
 }
 
 #[async_trait(?Send)]

@@ -543,7 +543,8 @@ async fn cancel_of_a_run_waiting_after_a_failure_ends_it_cancelled() {
     let h = Harness::new(address, "cancel-failed").await;
     let dir = tempfile::tempdir().unwrap();
     let unblock = dir.path().join("unblock");
-    let input = serde_json::json!({ "steps": 2, "fail_at": 1, "unless_file": unblock.to_str().unwrap() });
+    let input =
+        serde_json::json!({ "steps": 2, "fail_at": 1, "unless_file": unblock.to_str().unwrap() });
     h.start("stuck", input).await;
     h.wait("stuck", Duration::from_secs(60), |r| {
         r.status == RunStatus::Failed
@@ -567,7 +568,10 @@ async fn cancel_of_a_run_waiting_after_a_failure_ends_it_cancelled() {
 
     // Retried, it goes back to its failed step and runs it again.
     std::fs::write(&unblock, b"").unwrap();
-    h.engine.retry(&h.workspace, &RunId::new("stuck")).await.expect("retry a cancelled run");
+    h.engine
+        .retry(&h.workspace, &RunId::new("stuck"))
+        .await
+        .expect("retry a cancelled run");
     let run = h.wait_finished("stuck", Duration::from_secs(60)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}");
     assert_eq!(run.attempt, 2);
@@ -581,18 +585,38 @@ async fn a_cancelled_run_can_be_retried_from_the_interrupted_step() {
     let dir = tempfile::tempdir().unwrap();
     let input = serde_json::json!({ "steps": 3, "sleep_ms": 1500, "effects_dir": dir.path().to_str().unwrap() });
     h.start("again", input).await;
-    h.wait("again", Duration::from_secs(30), |r| r.steps_done == 1).await;
-    h.engine.cancel(&h.workspace, &RunId::new("again")).await.expect("cancel");
+    h.wait("again", Duration::from_secs(30), |r| r.steps_done == 1)
+        .await;
+    h.engine
+        .cancel(&h.workspace, &RunId::new("again"))
+        .await
+        .expect("cancel");
     let cancelled = h.wait_finished("again", Duration::from_secs(10)).await;
     assert_eq!(cancelled.status, RunStatus::Cancelled, "{cancelled:#?}");
 
-    let retried = h.engine.retry(&h.workspace, &RunId::new("again")).await.expect("retry a cancelled run");
-    assert_eq!((retried.status, retried.attempt, retried.cancel_requested), (RunStatus::Running, 2, false));
+    let retried = h
+        .engine
+        .retry(&h.workspace, &RunId::new("again"))
+        .await
+        .expect("retry a cancelled run");
+    assert_eq!(
+        (retried.status, retried.attempt, retried.cancel_requested),
+        (RunStatus::Running, 2, false)
+    );
     let run = h.wait_finished("again", Duration::from_secs(60)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}");
     assert_eq!(result_of(&run), outputs(3));
-    assert_eq!((run.steps_done, run.attempt, run.cancel_requested), (3, 2, false));
-    assert!(run.events.iter().any(|e| e.message.contains("resumed after the cancellation")), "{:?}", run.events);
+    assert_eq!(
+        (run.steps_done, run.attempt, run.cancel_requested),
+        (3, 2, false)
+    );
+    assert!(
+        run.events
+            .iter()
+            .any(|e| e.message.contains("resumed after the cancellation")),
+        "{:?}",
+        run.events
+    );
     let lines = effects(dir.path(), "again");
     assert_eq!(count(&lines, 1), 1, "step 1 is not repeated: {lines:?}");
     assert_eq!((count(&lines, 2), count(&lines, 3)), (1, 1), "{lines:?}");

@@ -18,8 +18,9 @@ use async_trait::async_trait;
 use orbit_core::workflow::{RunEvent, RunId, RunStatus, WorkflowRun};
 use orbit_core::{PageRequest, Timestamp, WorkspaceId};
 use orbit_ports::{
-    ActivityContext, ActivityError, ActivityOptions, CancelFlag, Clock, EngineError, RunFilter, StartRun, StepRecord, StepStatus,
-    StoreError, WorkflowContext, WorkflowEngine, WorkflowFailure, WorkflowRegistry, WorkflowStore,
+    ActivityContext, ActivityError, ActivityOptions, CancelFlag, Clock, EngineError, RunFilter,
+    StartRun, StepRecord, StepStatus, StoreError, WorkflowContext, WorkflowEngine, WorkflowFailure,
+    WorkflowRegistry, WorkflowStore,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -41,7 +42,11 @@ pub struct EmbeddedConfig {
 
 impl Default for EmbeddedConfig {
     fn default() -> Self {
-        EmbeddedConfig { concurrency: 32, owner: "embedded".into(), lease: Duration::from_secs(60) }
+        EmbeddedConfig {
+            concurrency: 32,
+            owner: "embedded".into(),
+            lease: Duration::from_secs(60),
+        }
     }
 }
 
@@ -74,7 +79,12 @@ fn store_err(err: StoreError) -> EngineError {
 impl EmbeddedEngine {
     /// Starts the engine's driver thread. Call from inside a tokio runtime: activities and
     /// database calls run on that runtime.
-    pub fn start(store: Arc<dyn WorkflowStore>, registry: WorkflowRegistry, clock: Arc<dyn Clock>, config: EmbeddedConfig) -> Self {
+    pub fn start(
+        store: Arc<dyn WorkflowStore>,
+        registry: WorkflowRegistry,
+        clock: Arc<dyn Clock>,
+        config: EmbeddedConfig,
+    ) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<Key>();
         let inner = Arc::new(Inner {
             store,
@@ -90,7 +100,10 @@ impl EmbeddedEngine {
         std::thread::Builder::new()
             .name("orbit-workflows".into())
             .spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
                     tracing::error!("cannot start the workflow driver thread's runtime");
                     return;
                 };
@@ -99,7 +112,9 @@ impl EmbeddedEngine {
                     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
                     while let Some(key) = rx.recv().await {
                         let Some(inner) = weak.upgrade() else { break };
-                        let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                        let Ok(permit) = slots.clone().acquire_owned().await else {
+                            break;
+                        };
                         tokio::task::spawn_local(async move {
                             drive(inner, key).await;
                             drop(permit);
@@ -113,7 +128,12 @@ impl EmbeddedEngine {
 
     /// Queues every pending or running run (after a restart). Returns how many.
     pub async fn resume_unfinished(&self) -> Result<usize, EngineError> {
-        let runs = self.inner.store.unfinished_runs().await.map_err(store_err)?;
+        let runs = self
+            .inner
+            .store
+            .unfinished_runs()
+            .await
+            .map_err(store_err)?;
         let n = runs.len();
         for key in runs {
             let _ = self.inner.queue.send(key);
@@ -123,7 +143,10 @@ impl EmbeddedEngine {
 }
 
 /// Runs a Send future on the main runtime and waits for it.
-async fn on_main<T: Send + 'static>(main: &tokio::runtime::Handle, fut: impl Future<Output = T> + Send + 'static) -> T {
+async fn on_main<T: Send + 'static>(
+    main: &tokio::runtime::Handle,
+    fut: impl Future<Output = T> + Send + 'static,
+) -> T {
     match main.spawn(fut).await {
         Ok(v) => v,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
@@ -140,8 +163,14 @@ impl Inner {
     async fn event(&self, ws: &WorkspaceId, id: &RunId, message: String) -> Result<(), StoreError> {
         let store = self.store.clone();
         let (ws, id) = (ws.clone(), id.clone());
-        let event = RunEvent { at: self.now(), message };
-        on_main(&self.main, async move { store.append_event(&ws, &id, &event).await }).await
+        let event = RunEvent {
+            at: self.now(),
+            message,
+        };
+        on_main(&self.main, async move {
+            store.append_event(&ws, &id, &event).await
+        })
+        .await
     }
 
     async fn save(&self, run: &WorkflowRun) -> Result<(), StoreError> {
@@ -157,7 +186,10 @@ impl Inner {
         let now = self.now().0;
         let until = now + self.config.lease.as_millis() as i64;
         let owner = self.config.owner.clone();
-        on_main(&self.main, async move { store.claim_run(&ws, &id, &owner, now, until).await }).await
+        on_main(&self.main, async move {
+            store.claim_run(&ws, &id, &owner, now, until).await
+        })
+        .await
     }
 
     async fn load(&self, ws: &WorkspaceId, id: &RunId) -> Result<Option<WorkflowRun>, StoreError> {
@@ -195,38 +227,61 @@ async fn drive_once(inner: &Arc<Inner>, key: &Key) -> Result<(), DriveError> {
     if !inner.claim(ws, id).await.map_err(DriveError::Store)? {
         return Err(DriveError::Lost);
     }
-    let Some(mut run) = inner.load(ws, id).await.map_err(DriveError::Store)? else { return Ok(()) };
+    let Some(mut run) = inner.load(ws, id).await.map_err(DriveError::Store)? else {
+        return Ok(());
+    };
     if run.status.is_finished() {
         return Ok(());
     }
     let flag = {
-        let mut running = inner.running.lock().map_err(|_| DriveError::Store(StoreError::Other("poisoned".into())))?;
+        let mut running = inner
+            .running
+            .lock()
+            .map_err(|_| DriveError::Store(StoreError::Other("poisoned".into())))?;
         running.entry(key.clone()).or_default().clone()
     };
     if run.cancel_requested || flag.is_cancelled() {
         run.status = RunStatus::Cancelled;
         run.cancel_requested = false;
         inner.save(&run).await.map_err(DriveError::Store)?;
-        inner.event(ws, id, "cancelled before it started".into()).await.map_err(DriveError::Store)?;
+        inner
+            .event(ws, id, "cancelled before it started".into())
+            .await
+            .map_err(DriveError::Store)?;
         return Ok(());
     }
     let Some(definition) = inner.registry.definitions.get(run.kind.as_str()).cloned() else {
         run.status = RunStatus::Failed;
-        run.error = Some(format!("no workflow of kind '{}' is registered in this process", run.kind));
+        run.error = Some(format!(
+            "no workflow of kind '{}' is registered in this process",
+            run.kind
+        ));
         inner.save(&run).await.map_err(DriveError::Store)?;
         return Ok(());
     };
     if run.status == RunStatus::Pending {
         run.status = RunStatus::Running;
         inner.save(&run).await.map_err(DriveError::Store)?;
-        let message = if run.attempt > 1 { format!("retrying (attempt {})", run.attempt) } else { "started".to_owned() };
-        inner.event(ws, id, message).await.map_err(DriveError::Store)?;
+        let message = if run.attempt > 1 {
+            format!("retrying (attempt {})", run.attempt)
+        } else {
+            "started".to_owned()
+        };
+        inner
+            .event(ws, id, message)
+            .await
+            .map_err(DriveError::Store)?;
     } else {
-        inner.event(ws, id, "resumed after a restart".into()).await.map_err(DriveError::Store)?;
+        inner
+            .event(ws, id, "resumed after a restart".into())
+            .await
+            .map_err(DriveError::Store)?;
     }
     let store = inner.store.clone();
     let (w, i) = (ws.clone(), id.clone());
-    let steps = on_main(&inner.main, async move { store.steps(&w, &i).await }).await.map_err(DriveError::Store)?;
+    let steps = on_main(&inner.main, async move { store.steps(&w, &i).await })
+        .await
+        .map_err(DriveError::Store)?;
     let mut ctx = EmbeddedContext {
         inner: inner.clone(),
         run: run.clone(),
@@ -263,7 +318,10 @@ async fn drive_once(inner: &Arc<Inner>, key: &Key) -> Result<(), DriveError> {
     };
     run.cancel_requested = false;
     inner.save(&run).await.map_err(DriveError::Store)?;
-    inner.event(ws, id, message).await.map_err(DriveError::Store)?;
+    inner
+        .event(ws, id, message)
+        .await
+        .map_err(DriveError::Store)?;
     Ok(())
 }
 
@@ -288,7 +346,10 @@ impl EmbeddedContext {
             return Ok(true);
         }
         // A cancel may come from another process: look at the run's row.
-        let current = self.inner.load(&self.run.workspace_id, &self.run.id).await?;
+        let current = self
+            .inner
+            .load(&self.run.workspace_id, &self.run.id)
+            .await?;
         if current.is_some_and(|r| r.cancel_requested) {
             self.flag.cancel();
             return Ok(true);
@@ -299,26 +360,40 @@ impl EmbeddedContext {
     async fn sleep_unless_cancelled(&self, d: Duration) {
         let deadline = tokio::time::Instant::now() + d;
         while tokio::time::Instant::now() < deadline && !self.flag.is_cancelled() {
-            tokio::time::sleep(Duration::from_millis(20).min(deadline - tokio::time::Instant::now())).await;
+            tokio::time::sleep(
+                Duration::from_millis(20).min(deadline - tokio::time::Instant::now()),
+            )
+            .await;
         }
     }
 
     async fn record(&mut self, step: StepRecord) -> Result<(), StoreError> {
         let store = self.inner.store.clone();
         let (ws, id) = (self.run.workspace_id.clone(), self.run.id.clone());
-        on_main(&self.inner.main, async move { store.record_step(&ws, &id, &step).await }).await
+        on_main(&self.inner.main, async move {
+            store.record_step(&ws, &id, &step).await
+        })
+        .await
     }
 }
 
 #[async_trait(?Send)]
 impl WorkflowContext for EmbeddedContext {
-    async fn call(&mut self, activity: &str, input: String, options: ActivityOptions) -> Result<String, WorkflowFailure> {
+    async fn call(
+        &mut self,
+        activity: &str,
+        input: String,
+        options: ActivityOptions,
+    ) -> Result<String, WorkflowFailure> {
         self.seq += 1;
         let seq = self.seq;
         if let Some(step) = self.replay.get(&seq) {
             return match step.status {
                 StepStatus::Completed => Ok(step.output.clone()),
-                StepStatus::Failed => Err(WorkflowFailure::Activity { activity: step.activity.clone(), message: step.output.clone() }),
+                StepStatus::Failed => Err(WorkflowFailure::Activity {
+                    activity: step.activity.clone(),
+                    message: step.output.clone(),
+                }),
             };
         }
         match self.cancelled().await {
@@ -329,18 +404,29 @@ impl WorkflowContext for EmbeddedContext {
         let (ws, id) = (self.run.workspace_id.clone(), self.run.id.clone());
         match self.inner.claim(&ws, &id).await {
             Ok(true) => {}
-            Ok(false) => return Err(self.storage_failed(StoreError::Unavailable("another process took over the run".into()))),
+            Ok(false) => {
+                return Err(self.storage_failed(StoreError::Unavailable(
+                    "another process took over the run".into(),
+                )));
+            }
             Err(err) => return Err(self.storage_failed(err)),
         }
         self.run.current_step = activity.to_owned();
         if let Err(err) = self.inner.save(&self.run).await {
             return Err(self.storage_failed(err));
         }
-        if let Err(err) = self.inner.event(&ws, &id, format!("step {seq} ({activity}) started")).await {
+        if let Err(err) = self
+            .inner
+            .event(&ws, &id, format!("step {seq} ({activity}) started"))
+            .await
+        {
             return Err(self.storage_failed(err));
         }
         let Some(implementation) = self.inner.registry.activities.get(activity).cloned() else {
-            return Err(WorkflowFailure::Activity { activity: activity.to_owned(), message: "no such activity is registered".into() });
+            return Err(WorkflowFailure::Activity {
+                activity: activity.to_owned(),
+                message: "no such activity is registered".into(),
+            });
         };
         let mut attempt = 1;
         let failure = loop {
@@ -356,13 +442,22 @@ impl WorkflowContext for EmbeddedContext {
             let result = on_main(&self.inner.main, async move {
                 match tokio::time::timeout(timeout, act.run(&ctx, input_copy)).await {
                     Ok(r) => r,
-                    Err(_) => Err(ActivityError::Retryable(format!("timed out after {} ms", timeout.as_millis()))),
+                    Err(_) => Err(ActivityError::Retryable(format!(
+                        "timed out after {} ms",
+                        timeout.as_millis()
+                    ))),
                 }
             })
             .await;
             match result {
                 Ok(output) => {
-                    let step = StepRecord { seq, activity: activity.to_owned(), status: StepStatus::Completed, output: output.clone(), attempts: attempt };
+                    let step = StepRecord {
+                        seq,
+                        activity: activity.to_owned(),
+                        status: StepStatus::Completed,
+                        output: output.clone(),
+                        attempts: attempt,
+                    };
                     if let Err(err) = self.record(step).await {
                         return Err(self.storage_failed(err));
                     }
@@ -370,8 +465,16 @@ impl WorkflowContext for EmbeddedContext {
                     if let Err(err) = self.inner.save(&self.run).await {
                         return Err(self.storage_failed(err));
                     }
-                    let note = if attempt > 1 { format!(" after {attempt} attempts") } else { String::new() };
-                    if let Err(err) = self.inner.event(&ws, &id, format!("step {seq} ({activity}) done{note}")).await {
+                    let note = if attempt > 1 {
+                        format!(" after {attempt} attempts")
+                    } else {
+                        String::new()
+                    };
+                    if let Err(err) = self
+                        .inner
+                        .event(&ws, &id, format!("step {seq} ({activity}) done{note}"))
+                        .await
+                    {
                         return Err(self.storage_failed(err));
                     }
                     return Ok(output);
@@ -386,7 +489,11 @@ impl WorkflowContext for EmbeddedContext {
                     }
                     attempt += 1;
                     let wait = options.backoff(attempt);
-                    let line = format!("step {seq} ({activity}) attempt {} failed: {message}; retrying in {} ms", attempt - 1, wait.as_millis());
+                    let line = format!(
+                        "step {seq} ({activity}) attempt {} failed: {message}; retrying in {} ms",
+                        attempt - 1,
+                        wait.as_millis()
+                    );
                     if let Err(err) = self.inner.event(&ws, &id, line).await {
                         return Err(self.storage_failed(err));
                     }
@@ -397,11 +504,20 @@ impl WorkflowContext for EmbeddedContext {
                 }
             }
         };
-        let step = StepRecord { seq, activity: activity.to_owned(), status: StepStatus::Failed, output: failure.clone(), attempts: attempt };
+        let step = StepRecord {
+            seq,
+            activity: activity.to_owned(),
+            status: StepStatus::Failed,
+            output: failure.clone(),
+            attempts: attempt,
+        };
         if let Err(err) = self.record(step).await {
             return Err(self.storage_failed(err));
         }
-        Err(WorkflowFailure::Activity { activity: activity.to_owned(), message: failure })
+        Err(WorkflowFailure::Activity {
+            activity: activity.to_owned(),
+            message: failure,
+        })
     }
 
     fn set_total(&mut self, steps: u32) {
@@ -414,9 +530,16 @@ impl WorkflowContext for EmbeddedContext {
             return;
         }
         let inner = self.inner.clone();
-        let (ws, id, message) = (self.run.workspace_id.clone(), self.run.id.clone(), message.to_owned());
+        let (ws, id, message) = (
+            self.run.workspace_id.clone(),
+            self.run.id.clone(),
+            message.to_owned(),
+        );
         self.inner.main.spawn(async move {
-            let event = RunEvent { at: inner.now(), message };
+            let event = RunEvent {
+                at: inner.now(),
+                message,
+            };
             if let Err(err) = inner.store.append_event(&ws, &id, &event).await {
                 tracing::warn!(error = %err, "could not record a workflow log line");
             }
@@ -427,8 +550,16 @@ impl WorkflowContext for EmbeddedContext {
 #[async_trait]
 impl WorkflowEngine for EmbeddedEngine {
     async fn start(&self, start: StartRun) -> Result<(WorkflowRun, bool), EngineError> {
-        if !self.inner.registry.definitions.contains_key(start.kind.as_str()) {
-            return Err(EngineError::FailedPrecondition(format!("no workflow of kind '{}' is registered", start.kind)));
+        if !self
+            .inner
+            .registry
+            .definitions
+            .contains_key(start.kind.as_str())
+        {
+            return Err(EngineError::FailedPrecondition(format!(
+                "no workflow of kind '{}' is registered",
+                start.kind
+            )));
         }
         let now = self.inner.now();
         let run = WorkflowRun {
@@ -461,26 +592,73 @@ impl WorkflowEngine for EmbeddedEngine {
         }
         self.inner
             .store
-            .append_event(&run.workspace_id, &run.id, &RunEvent { at: now, message: "queued".into() })
+            .append_event(
+                &run.workspace_id,
+                &run.id,
+                &RunEvent {
+                    at: now,
+                    message: "queued".into(),
+                },
+            )
             .await
             .map_err(store_err)?;
-        let _ = self.inner.queue.send((run.workspace_id.clone(), run.id.clone()));
-        let stored = self.inner.store.get_run(&run.workspace_id, &run.id).await.map_err(store_err)?.unwrap_or(stored);
+        let _ = self
+            .inner
+            .queue
+            .send((run.workspace_id.clone(), run.id.clone()));
+        let stored = self
+            .inner
+            .store
+            .get_run(&run.workspace_id, &run.id)
+            .await
+            .map_err(store_err)?
+            .unwrap_or(stored);
         Ok((stored, true))
     }
 
-    async fn get(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Option<WorkflowRun>, EngineError> {
-        self.inner.store.get_run(workspace, id).await.map_err(store_err)
+    async fn get(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<Option<WorkflowRun>, EngineError> {
+        self.inner
+            .store
+            .get_run(workspace, id)
+            .await
+            .map_err(store_err)
     }
 
-    async fn list(&self, workspace: &WorkspaceId, filter: &RunFilter, page: &PageRequest) -> Result<Vec<WorkflowRun>, EngineError> {
-        self.inner.store.list_runs(workspace, filter, page).await.map_err(store_err)
+    async fn list(
+        &self,
+        workspace: &WorkspaceId,
+        filter: &RunFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<WorkflowRun>, EngineError> {
+        self.inner
+            .store
+            .list_runs(workspace, filter, page)
+            .await
+            .map_err(store_err)
     }
 
-    async fn cancel(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError> {
-        let run = self.inner.store.request_cancel(workspace, id).await.map_err(store_err)?;
+    async fn cancel(
+        &self,
+        workspace: &WorkspaceId,
+        id: &RunId,
+    ) -> Result<WorkflowRun, EngineError> {
+        let run = self
+            .inner
+            .store
+            .request_cancel(workspace, id)
+            .await
+            .map_err(store_err)?;
         let key = (workspace.clone(), id.clone());
-        let local = self.inner.running.lock().ok().and_then(|r| r.get(&key).cloned());
+        let local = self
+            .inner
+            .running
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&key).cloned());
         match local {
             Some(flag) => flag.cancel(),
             // Not driven here: queue it, so a pending run is marked cancelled at once.
@@ -490,14 +668,26 @@ impl WorkflowEngine for EmbeddedEngine {
         }
         self.inner
             .store
-            .append_event(workspace, id, &RunEvent { at: self.inner.now(), message: "cancellation requested".into() })
+            .append_event(
+                workspace,
+                id,
+                &RunEvent {
+                    at: self.inner.now(),
+                    message: "cancellation requested".into(),
+                },
+            )
             .await
             .map_err(store_err)?;
         Ok(run)
     }
 
     async fn retry(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, EngineError> {
-        let run = self.inner.store.reset_for_retry(workspace, id).await.map_err(store_err)?;
+        let run = self
+            .inner
+            .store
+            .reset_for_retry(workspace, id)
+            .await
+            .map_err(store_err)?;
         if let Ok(mut running) = self.inner.running.lock() {
             running.remove(&(workspace.clone(), id.clone()));
         }

@@ -207,7 +207,11 @@ fn log_key(line: &str) -> Option<String> {
         let end = words
             .iter()
             .skip(1)
-            .position(|w| w.split_once('=').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')))
+            .position(|w| {
+                w.split_once('=').is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
             .map_or(words.len(), |i| i + 1);
         key.push_str(&format!(" (error={})", words[..end].join(" ")));
     }
@@ -417,11 +421,7 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub async fn create(
-        name: &str,
-        scenario: &str,
-        admin_url: Option<&str>,
-    ) -> Result<Backend> {
+    pub async fn create(name: &str, scenario: &str, admin_url: Option<&str>) -> Result<Backend> {
         let tag = format!("{scenario}_{name}_{}", std::process::id());
         let data_dir = std::env::temp_dir().join(format!("orbit-bench-{tag}"));
         let _ = std::fs::remove_dir_all(&data_dir);
@@ -565,7 +565,10 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
             _ => return None,
         };
         let (h, m) = off[1..].split_once(':')?;
-        (rest, sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?))
+        (
+            rest,
+            sign * (h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?),
+        )
     };
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>());
@@ -577,9 +580,7 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
     for (i, c) in frac.chars().take(3).enumerate() {
         ms += i64::from(c.to_digit(10)?) * [100, 10, 1][i];
     }
-    Some(
-        ((days_from_civil(y, mo, da) * 24 + h) * 60 + mi - offset_min) * 60_000 + se * 1000 + ms,
-    )
+    Some(((days_from_civil(y, mo, da) * 24 + h) * 60 + mi - offset_min) * 60_000 + se * 1000 + ms)
 }
 
 /// Today's date (UTC) as YYYY-MM-DD.
@@ -665,7 +666,10 @@ mod tests {
     #[test]
     fn timestamps_parse() {
         assert_eq!(parse_timestamp_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_timestamp_ms("1970-01-02T00:00:01.5Z"), Some(86_401_500));
+        assert_eq!(
+            parse_timestamp_ms("1970-01-02T00:00:01.5Z"),
+            Some(86_401_500)
+        );
         assert_eq!(
             parse_timestamp_ms("2025-03-01T12:00:00.123456Z"),
             Some(1_740_830_400_123)
@@ -674,6 +678,9 @@ mod tests {
             parse_timestamp_ms("2025-03-01T13:00:00.123+01:00"),
             Some(1_740_830_400_123)
         );
-        assert_eq!(parse_timestamp_ms("1970-01-01T00:00:00.5-00:30"), Some(1_800_500));
+        assert_eq!(
+            parse_timestamp_ms("1970-01-01T00:00:00.5-00:30"),
+            Some(1_800_500)
+        );
     }
 }

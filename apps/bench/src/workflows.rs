@@ -11,8 +11,7 @@
 
 use crate::Args;
 use crate::common::{
-    Backend, Client, Server, Stats, measure, parallel, parse_timestamp_ms, percentile,
-    wait_until,
+    Backend, Client, Server, Stats, measure, parallel, parse_timestamp_ms, percentile, wait_until,
 };
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -168,7 +167,9 @@ async fn run_backend(args: &Args, name: &str, engine: &str) -> Result<Outcome> {
             if engine != "embedded" && reported_engine != engine {
                 drop(server);
                 backend.cleanup().await;
-                bail!("orbit serve ignored ORBIT_WORKFLOW_ENGINE={engine} and ran the '{reported_engine}' engine");
+                bail!(
+                    "orbit serve ignored ORBIT_WORKFLOW_ENGINE={engine} and ran the '{reported_engine}' engine"
+                );
             }
         }
         let id = run["id"].as_str().context("no run id")?.to_owned();
@@ -230,7 +231,10 @@ async fn run_backend(args: &Args, name: &str, engine: &str) -> Result<Outcome> {
     println!(
         "  the {} runs started meanwhile finished {} s after the load stopped",
         start_stats.count,
-        drain.map_or_else(|| "(not within the wait limit)".into(), |d| format!("{d:.1}"))
+        drain.map_or_else(
+            || "(not within the wait limit)".into(),
+            |d| format!("{d:.1}")
+        )
     );
 
     // 3. Completion throughput of a burst.
@@ -401,7 +405,8 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             s.p99,
             s.server_cpu_us,
             met(s.p95 < START_P95_TARGET_MS),
-            o.drain_secs.map_or_else(|| "not within the wait limit".into(), |d| format!("{d:.1}"))
+            o.drain_secs
+                .map_or_else(|| "not within the wait limit".into(), |d| format!("{d:.1}"))
         ));
     }
     if let Some(reason) = &temporal {
@@ -451,7 +456,9 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
         }
     }
     if temporal.is_some() {
-        md.push_str("| - | temporal | not measured (engine not configured) | | | | | | | | | | | | |\n");
+        md.push_str(
+            "| - | temporal | not measured (engine not configured) | | | | | | | | | | | | |\n",
+        );
     }
     md.push_str(&format!(
         "\nIn a burst, start-to-finish includes the wait in the engine's queue (the embedded engine drives a bounded number of runs at a time), \
@@ -469,10 +476,16 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     }
     md.push('\n');
     for o in &outcomes {
-        md.push_str(&format!("- {} ({}): server log: {}\n", o.backend, o.engine, o.log));
+        md.push_str(&format!(
+            "- {} ({}): server log: {}\n",
+            o.backend, o.engine, o.log
+        ));
     }
     if let Some(e) = outcomes.iter().find_map(|o| o.start.first_error.as_ref()) {
-        md.push_str(&format!("\nFirst StartWorkflow error: `{}`\n", e.replace('`', "'")));
+        md.push_str(&format!(
+            "\nFirst StartWorkflow error: `{}`\n",
+            e.replace('`', "'")
+        ));
     }
     Ok(md)
 }

@@ -108,7 +108,6 @@ async fn seed(client: &Client, admin: &str, args: &Args) -> Result<Seeded> {
     Ok(Seeded { users })
 }
 
-
 /// Drives one RPC with the scenario's concurrency and duration; `make` builds request i.
 async fn drive<M>(
     server: &Server,

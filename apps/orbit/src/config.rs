@@ -94,6 +94,37 @@ pub enum SearchChoice {
     },
 }
 
+/// Which engine runs durable workflows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// In this process, persisting in the database.
+    Embedded,
+    /// A Temporal cluster; `orbit worker` processes run the workflows.
+    Temporal {
+        address: String,
+        namespace: String,
+        task_queue: String,
+    },
+}
+
+impl EngineChoice {
+    /// From `ORBIT_WORKFLOW_ENGINE` (`embedded` or `temporal`) and `ORBIT_TEMPORAL_*`.
+    pub fn from_env() -> Result<EngineChoice> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        match var("ORBIT_WORKFLOW_ENGINE").as_deref() {
+            None | Some("embedded") => Ok(EngineChoice::Embedded),
+            Some("temporal") => Ok(EngineChoice::Temporal {
+                address: var("ORBIT_TEMPORAL_ADDRESS").unwrap_or_else(|| "127.0.0.1:7233".into()),
+                namespace: var("ORBIT_TEMPORAL_NAMESPACE").unwrap_or_else(|| "default".into()),
+                task_queue: var("ORBIT_TEMPORAL_TASK_QUEUE").unwrap_or_else(|| "orbit".into()),
+            }),
+            Some(other) => {
+                anyhow::bail!("unknown ORBIT_WORKFLOW_ENGINE {other:?}: use embedded or temporal")
+            }
+        }
+    }
+}
+
 /// The resolved settings a process runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -109,6 +140,7 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Registers the `orbit.demo.steps` workflow (tests, benchmarks, trying the engine out).
     pub demo_workflows: bool,
+    pub engine: EngineChoice,
     /// This process's name in workflow leases; stable across restarts of one installation.
     pub worker_id: String,
     pub bootstrap_token: Option<String>,
@@ -129,6 +161,7 @@ impl Config {
             max_body_bytes: 4 * 1024 * 1024,
             max_page_bytes: 1024 * 1024,
             demo_workflows: false,
+            engine: EngineChoice::Embedded,
             worker_id: "orbit".into(),
             secure_cookies: false,
             bootstrap_token: None,

@@ -4,9 +4,12 @@
 pub mod config;
 
 use anyhow::{Context, Result};
-use config::{CacheChoice, Config, Database, SearchChoice};
+use config::{CacheChoice, Config, Database, EngineChoice, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
-use orbit_ports::{Cache, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry, WorkflowStore, WorkspaceStore};
+use orbit_ports::{
+    Cache, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry, WorkflowStore,
+    WorkspaceStore,
+};
 use orbit_services::{Deps, Limits, Services};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,6 +115,34 @@ pub struct Parts {
     pub cache: Arc<dyn Cache>,
     pub search: Arc<dyn SearchIndex>,
     pub search_description: String,
+    /// The workflow engine; `None` for the embedded one (built from the stores).
+    pub engine: Option<Arc<dyn WorkflowEngine>>,
+}
+
+/// Connects to the configured external workflow engine (`None`: embedded).
+pub async fn open_engine(config: &Config) -> Result<Option<Arc<dyn WorkflowEngine>>> {
+    match &config.engine {
+        EngineChoice::Embedded => Ok(None),
+        EngineChoice::Temporal {
+            address,
+            namespace,
+            task_queue,
+        } => {
+            let temporal = orbit_temporal::TemporalConfig {
+                address: address.clone(),
+                namespace: namespace.clone(),
+                task_queue: task_queue.clone(),
+            };
+            let engine = orbit_temporal::TemporalEngine::connect(temporal)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "connecting to Temporal at {address} (ORBIT_TEMPORAL_ADDRESS): {e}"
+                    )
+                })?;
+            Ok(Some(Arc::new(engine)))
+        }
+    }
 }
 
 /// A composed application, ready to serve.
@@ -124,16 +155,30 @@ pub struct App {
     pub index_wakeup: Arc<Notify>,
     /// The embedded workflow engine, when it is the configured one.
     pub embedded_engine: Option<orbit_workflow_embedded::EmbeddedEngine>,
+    /// The definitions and activities of this process (what `orbit worker` runs).
+    pub registry: WorkflowRegistry,
 }
 
 /// The workflow definitions and activities this process runs. `sync` gets the services
 /// once they exist (activities are registered before).
-pub fn workflow_registry(config: &Config, sync: &orbit_services::sync::SyncHandle) -> WorkflowRegistry {
-    let git: Arc<dyn orbit_ports::GitClient> = Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work")));
+pub fn workflow_registry(
+    config: &Config,
+    sync: &orbit_services::sync::SyncHandle,
+) -> WorkflowRegistry {
+    let git: Arc<dyn orbit_ports::GitClient> =
+        Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work")));
     let mut registry = WorkflowRegistry::default()
-        .definition(Arc::new(orbit_workflows::knowledge_sync::KnowledgeSyncWorkflow))
-        .activity(Arc::new(orbit_services::sync::ExportActivity { handle: sync.clone(), git: git.clone() }))
-        .activity(Arc::new(orbit_services::sync::ImportActivity { handle: sync.clone(), git }));
+        .definition(Arc::new(
+            orbit_workflows::knowledge_sync::KnowledgeSyncWorkflow,
+        ))
+        .activity(Arc::new(orbit_services::sync::ExportActivity {
+            handle: sync.clone(),
+            git: git.clone(),
+        }))
+        .activity(Arc::new(orbit_services::sync::ImportActivity {
+            handle: sync.clone(),
+            git,
+        }));
     if config.demo_workflows {
         registry = registry
             .definition(Arc::new(orbit_workflows::demo::StepsWorkflow))
@@ -147,6 +192,7 @@ impl App {
         let stores = open_stores(config).await?;
         let cache = open_cache(config)?;
         let (search, search_description) = open_search(config).await?;
+        let engine = open_engine(config).await?;
         Ok(Self::from_parts(
             config,
             Parts {
@@ -154,6 +200,7 @@ impl App {
                 cache,
                 search,
                 search_description,
+                engine,
             },
         ))
     }
@@ -161,13 +208,21 @@ impl App {
     pub fn from_parts(config: &Config, parts: Parts) -> App {
         let sync = orbit_services::sync::SyncHandle::default();
         let registry = workflow_registry(config, &sync);
-        let embedded = orbit_workflow_embedded::EmbeddedEngine::start(
-            parts.stores.workflows.clone(),
-            registry.clone(),
-            Arc::new(orbit_system::SystemClock),
-            orbit_workflow_embedded::EmbeddedConfig { owner: config.worker_id.clone(), ..Default::default() },
-        );
-        let engine: Arc<dyn WorkflowEngine> = Arc::new(embedded.clone());
+        let (engine, embedded): (Arc<dyn WorkflowEngine>, _) = match parts.engine {
+            Some(external) => (external, None),
+            None => {
+                let embedded = orbit_workflow_embedded::EmbeddedEngine::start(
+                    parts.stores.workflows.clone(),
+                    registry.clone(),
+                    Arc::new(orbit_system::SystemClock),
+                    orbit_workflow_embedded::EmbeddedConfig {
+                        owner: config.worker_id.clone(),
+                        ..Default::default()
+                    },
+                );
+                (Arc::new(embedded.clone()), Some(embedded))
+            }
+        };
         let wakeup = Arc::new(Notify::new());
         let signal = wakeup.clone();
         let services = Services::new(Deps {
@@ -184,7 +239,7 @@ impl App {
                 max_page_bytes: config.max_page_bytes,
             },
             workflows: engine,
-            workflow_definitions: registry,
+            workflow_definitions: registry.clone(),
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
@@ -198,7 +253,8 @@ impl App {
             database: parts.stores.description,
             search: parts.search_description,
             index_wakeup: wakeup,
-            embedded_engine: Some(embedded),
+            embedded_engine: embedded,
+            registry,
         }
     }
 
@@ -209,7 +265,10 @@ impl App {
     /// Resumes the runs a previous process left unfinished (embedded engine).
     pub async fn resume_workflows(&self) -> Result<usize> {
         match &self.embedded_engine {
-            Some(engine) => engine.resume_unfinished().await.map_err(|e| anyhow::anyhow!("resuming workflows: {e}")),
+            Some(engine) => engine
+                .resume_unfinished()
+                .await
+                .map_err(|e| anyhow::anyhow!("resuming workflows: {e}")),
             None => Ok(0),
         }
     }
@@ -278,4 +337,53 @@ async fn rebuild_if_empty(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     ))
+}
+
+/// The search index of a process that serves no search (`orbit worker`): every call says so.
+pub struct NoSearch;
+
+#[async_trait::async_trait]
+impl SearchIndex for NoSearch {
+    async fn upsert(
+        &self,
+        _docs: &[orbit_ports::SearchDoc],
+    ) -> Result<(), orbit_ports::SearchError> {
+        Err(orbit_ports::SearchError::Unavailable(
+            "this process serves no search".into(),
+        ))
+    }
+    async fn delete(
+        &self,
+        _workspace: &orbit_core::WorkspaceId,
+        _ids: &[String],
+    ) -> Result<(), orbit_ports::SearchError> {
+        Err(orbit_ports::SearchError::Unavailable(
+            "this process serves no search".into(),
+        ))
+    }
+    async fn delete_workspace(
+        &self,
+        _workspace: &orbit_core::WorkspaceId,
+    ) -> Result<(), orbit_ports::SearchError> {
+        Err(orbit_ports::SearchError::Unavailable(
+            "this process serves no search".into(),
+        ))
+    }
+    async fn refresh(&self) -> Result<(), orbit_ports::SearchError> {
+        Ok(())
+    }
+    async fn search(
+        &self,
+        _query: &orbit_ports::SearchQuery,
+    ) -> Result<orbit_ports::SearchResults, orbit_ports::SearchError> {
+        Err(orbit_ports::SearchError::Unavailable(
+            "this process serves no search".into(),
+        ))
+    }
+    async fn count(&self) -> Result<u64, orbit_ports::SearchError> {
+        Ok(0)
+    }
+    fn name(&self) -> &'static str {
+        "none"
+    }
 }

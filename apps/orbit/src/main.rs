@@ -23,6 +23,9 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations, then exit (`serve` also migrates on start).
     Migrate(Common),
+    /// Run workflows and activities for Temporal (with ORBIT_WORKFLOW_ENGINE=temporal):
+    /// `orbit serve` starts and watches runs, any number of `orbit worker`s execute them.
+    Worker(SearchArgs),
     /// Rebuild the search index from the database (stop `orbit serve` first when the index
     /// is the embedded one: it lives in the data directory).
     Reindex(SearchArgs),
@@ -122,6 +125,56 @@ fn apply_search(config: &mut Config, args: &SearchArgs, file: &FileConfig) {
     }
 }
 
+fn apply_workflow_env(config: &mut Config) -> Result<()> {
+    config.demo_workflows =
+        std::env::var("ORBIT_ENABLE_DEMO_WORKFLOWS").is_ok_and(|v| v == "1" || v == "true");
+    if let Ok(id) = std::env::var("ORBIT_WORKER_ID") {
+        config.worker_id = id;
+    }
+    config.engine = orbit::config::EngineChoice::from_env()?;
+    Ok(())
+}
+
+async fn worker(args: SearchArgs) -> Result<()> {
+    let (mut config, file) = resolve(&args.common)?;
+    init_logging(args.common.log_json || file.log_format.as_deref() == Some("json"));
+    apply_search(&mut config, &args, &file);
+    apply_workflow_env(&mut config)?;
+    let orbit::config::EngineChoice::Temporal {
+        address,
+        namespace,
+        task_queue,
+    } = config.engine.clone()
+    else {
+        anyhow::bail!(
+            "orbit worker runs workflows for Temporal: set ORBIT_WORKFLOW_ENGINE=temporal (with the embedded engine, orbit serve runs them itself)"
+        );
+    };
+    // The worker writes through the use cases but serves no search: `orbit serve` indexes
+    // what the worker writes (through the outbox), so the worker never opens the index.
+    let stores = orbit::open_stores(&config).await?;
+    let cache = orbit::open_cache(&config)?;
+    let engine = orbit::open_engine(&config).await?;
+    let parts = orbit::Parts {
+        stores,
+        cache,
+        search: std::sync::Arc::new(orbit::NoSearch),
+        search_description: "none (orbit serve indexes)".into(),
+        engine,
+    };
+    let app = App::from_parts(&config, parts);
+    let temporal = orbit_temporal::TemporalConfig {
+        address: address.clone(),
+        namespace,
+        task_queue: task_queue.clone(),
+    };
+    println!("Orbit worker polling task queue '{task_queue}' on Temporal at {address}");
+    orbit_temporal::run_worker(temporal, app.registry.clone(), shutdown_signal())
+        .await
+        .map_err(|e| anyhow::anyhow!("the Temporal worker stopped: {e}"))?;
+    Ok(())
+}
+
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("ORBIT_LOG")
@@ -179,10 +232,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         config.max_page_bytes = n;
     }
     apply_search(&mut config, &args.search, &file);
-    config.demo_workflows = std::env::var("ORBIT_ENABLE_DEMO_WORKFLOWS").is_ok_and(|v| v == "1" || v == "true");
-    if let Ok(id) = std::env::var("ORBIT_WORKER_ID") {
-        config.worker_id = id;
-    }
+    apply_workflow_env(&mut config)?;
 
     let app = App::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -289,6 +339,7 @@ fn main() -> Result<()> {
             Command::Serve(args) => serve(args).await,
             Command::Migrate(common) => migrate(common).await,
             Command::Reindex(args) => reindex(args).await,
+            Command::Worker(args) => worker(args).await,
         }
     })
 }

@@ -403,7 +403,13 @@ fn effect_lines(dir: &Path, run: &str) -> Vec<(u32, u32)> {
 async fn wait_run(url: &str, token: &str, ws: &str, run: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, got) = rpc(url, token, "WorkflowService/GetWorkflow", json!({"workspaceId": ws, "id": run})).await;
+        let (status, got) = rpc(
+            url,
+            token,
+            "WorkflowService/GetWorkflow",
+            json!({"workspaceId": ws, "id": run}),
+        )
+        .await;
         // 503 while a database is coming back is an answer too: keep asking.
         assert!(status == 200 || status == 503, "{status}: {got}");
         if got["workflow"]["status"] == want {
@@ -419,12 +425,28 @@ async fn a_workflow_survives_sigkill_of_orbit_serve() {
     let dir = tempdir("crash");
     let effects = tempdir("crash-effects");
     let token = "crash-token-0123456789abcdef";
-    let envs = [("ORBIT_BOOTSTRAP_TOKEN", token), ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1")];
+    let envs = [
+        ("ORBIT_BOOTSTRAP_TOKEN", token),
+        ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1"),
+    ];
     let mut server = Server::start(&dir, &envs);
-    let (_, ws) = rpc(&server.url, token, "WorkspaceService/CreateWorkspace", json!({"slug": "crash", "name": "Crash"})).await;
+    let (_, ws) = rpc(
+        &server.url,
+        token,
+        "WorkspaceService/CreateWorkspace",
+        json!({"slug": "crash", "name": "Crash"}),
+    )
+    .await;
     let ws = ws["workspace"]["id"].as_str().unwrap().to_owned();
-    let input = json!({"steps": 5, "sleep_ms": 700, "effects_dir": effects.to_string_lossy()}).to_string();
-    let (status, started) = rpc(&server.url, token, "WorkflowService/StartWorkflow", json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "crash-run"})).await;
+    let input =
+        json!({"steps": 5, "sleep_ms": 700, "effects_dir": effects.to_string_lossy()}).to_string();
+    let (status, started) = rpc(
+        &server.url,
+        token,
+        "WorkflowService/StartWorkflow",
+        json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "crash-run"}),
+    )
+    .await;
     assert_eq!(status, 200, "{started}");
     // Kill it while step 3 runs: steps 1 and 2 are recorded.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -439,17 +461,38 @@ async fn a_workflow_survives_sigkill_of_orbit_serve() {
     assert!(before.len() < 5, "killed before the end: {before:?}");
 
     let again = Server::start(&dir, &[("ORBIT_ENABLE_DEMO_WORKFLOWS", "1")]);
-    let run = wait_run(&again.url, token, &ws, "crash-run", "WORKFLOW_STATUS_SUCCEEDED").await;
+    let run = wait_run(
+        &again.url,
+        token,
+        &ws,
+        "crash-run",
+        "WORKFLOW_STATUS_SUCCEEDED",
+    )
+    .await;
     let lines = effect_lines(&effects, "crash-run");
     for step in 1..=2 {
-        assert_eq!(lines.iter().filter(|(s, _)| *s == step).count(), 1, "step {step} ran exactly once: {lines:?}");
+        assert_eq!(
+            lines.iter().filter(|(s, _)| *s == step).count(),
+            1,
+            "step {step} ran exactly once: {lines:?}"
+        );
     }
     for step in 3..=5 {
-        assert!(lines.iter().any(|(s, _)| *s == step), "step {step} ran: {lines:?}");
+        assert!(
+            lines.iter().any(|(s, _)| *s == step),
+            "step {step} ran: {lines:?}"
+        );
     }
     let result: Value = serde_json::from_str(run["result"].as_str().unwrap()).unwrap();
     assert_eq!(result["outputs"].as_array().unwrap().len(), 5);
-    assert!(run["events"].as_array().unwrap().iter().any(|e| e["message"] == "resumed after a restart"), "{run}");
+    assert!(
+        run["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"] == "resumed after a restart"),
+        "{run}"
+    );
     drop(server);
 }
 
@@ -468,8 +511,17 @@ impl PrivatePostgres {
             "set -euo pipefail; source scripts/lib/services.sh; orbit_start_postgres {} >/dev/null; echo \"$ORBIT_TEST_DATABASE_URL\"; echo \"$ORBIT_PG_BIN\"",
             dir.join("pg").display()
         );
-        let out = Command::new("bash").arg("-c").arg(&script).current_dir(&repo).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let mut lines = text.lines().rev();
         let bin = lines.next().unwrap().to_owned();
@@ -480,11 +532,25 @@ impl PrivatePostgres {
     fn pg_ctl(&self, action: &str) {
         let data = self.dir.join("pg/data");
         // `start` needs the options of the first start again (port, address, socket).
-        let port = self.url.rsplit(':').next().unwrap().split('/').next().unwrap().to_owned();
-        let options = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off", self.dir.join("pg").display());
+        let port = self
+            .url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off",
+            self.dir.join("pg").display()
+        );
         let log = self.dir.join("pg/restart.log");
         let mut cmd = Command::new("runuser");
-        cmd.args(["-u", "postgres", "--"]).arg(format!("{}/pg_ctl", self.bin)).arg("-D").arg(&data);
+        cmd.args(["-u", "postgres", "--"])
+            .arg(format!("{}/pg_ctl", self.bin))
+            .arg("-D")
+            .arg(&data);
         if action == "start" {
             cmd.arg("-o").arg(&options).arg("-l").arg(&log);
         } else {
@@ -525,12 +591,29 @@ async fn a_workflow_survives_a_database_restart() {
     let dir = tempdir("dbrestart");
     let effects = tempdir("dbrestart-effects");
     let token = "dbrestart-token-0123456789";
-    let envs = [("ORBIT_DATABASE_URL", pg.url.as_str()), ("ORBIT_BOOTSTRAP_TOKEN", token), ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1")];
+    let envs = [
+        ("ORBIT_DATABASE_URL", pg.url.as_str()),
+        ("ORBIT_BOOTSTRAP_TOKEN", token),
+        ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1"),
+    ];
     let server = Server::start(&dir, &envs);
-    let (_, ws) = rpc(&server.url, token, "WorkspaceService/CreateWorkspace", json!({"slug": "dbr", "name": "DB restart"})).await;
+    let (_, ws) = rpc(
+        &server.url,
+        token,
+        "WorkspaceService/CreateWorkspace",
+        json!({"slug": "dbr", "name": "DB restart"}),
+    )
+    .await;
     let ws = ws["workspace"]["id"].as_str().unwrap().to_owned();
-    let input = json!({"steps": 6, "sleep_ms": 500, "effects_dir": effects.to_string_lossy()}).to_string();
-    let (status, started) = rpc(&server.url, token, "WorkflowService/StartWorkflow", json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "dbr-run"})).await;
+    let input =
+        json!({"steps": 6, "sleep_ms": 500, "effects_dir": effects.to_string_lossy()}).to_string();
+    let (status, started) = rpc(
+        &server.url,
+        token,
+        "WorkflowService/StartWorkflow",
+        json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "dbr-run"}),
+    )
+    .await;
     assert_eq!(status, 200, "{started}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while effect_lines(&effects, "dbr-run").is_empty() {
@@ -540,14 +623,149 @@ async fn a_workflow_survives_a_database_restart() {
     // The database goes away for a while, then comes back.
     pg.pg_ctl("stop");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let health = reqwest::get(format!("{}/readyz", server.url)).await.unwrap();
-    assert_eq!(health.status().as_u16(), 503, "readiness reports the outage");
+    let health = reqwest::get(format!("{}/readyz", server.url))
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status().as_u16(),
+        503,
+        "readiness reports the outage"
+    );
     pg.pg_ctl("start");
-    let run = wait_run(&server.url, token, &ws, "dbr-run", "WORKFLOW_STATUS_SUCCEEDED").await;
+    let run = wait_run(
+        &server.url,
+        token,
+        &ws,
+        "dbr-run",
+        "WORKFLOW_STATUS_SUCCEEDED",
+    )
+    .await;
     let lines = effect_lines(&effects, "dbr-run");
     for step in 1..=6 {
-        assert!(lines.iter().any(|(s, _)| *s == step), "step {step} ran: {lines:?}");
+        assert!(
+            lines.iter().any(|(s, _)| *s == step),
+            "step {step} ran: {lines:?}"
+        );
     }
-    assert_eq!(lines.iter().filter(|(s, _)| *s == 1).count(), 1, "step 1, done before the outage, ran once: {lines:?}");
+    assert_eq!(
+        lines.iter().filter(|(s, _)| *s == 1).count(),
+        1,
+        "step 1, done before the outage, ran once: {lines:?}"
+    );
     assert_eq!(run["stepsDone"], 6);
+}
+
+/// `orbit worker` as a process of its own.
+fn start_worker(dir: &Path, envs: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["worker", "--data-dir"])
+        .arg(dir)
+        .env("ORBIT_LOG", "warn")
+        .env_remove("ORBIT_DATABASE_URL");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn on_temporal_a_run_survives_sigkill_of_its_worker() {
+    let Some(address) = std::env::var("ORBIT_TEST_TEMPORAL_ADDRESS")
+        .ok()
+        .filter(|a| !a.is_empty())
+    else {
+        assert!(
+            !orbit_tests::postgres::services_required(),
+            "ORBIT_TEST_TEMPORAL_ADDRESS is not set but ORBIT_REQUIRE_SERVICES=1"
+        );
+        eprintln!(
+            "SKIPPED: Temporal tests need ORBIT_TEST_TEMPORAL_ADDRESS (scripts/test.sh starts a dev server)"
+        );
+        return;
+    };
+    let dir = tempdir("temporal-e2e");
+    let effects = tempdir("temporal-effects");
+    let token = "temporal-token-0123456789";
+    let queue = format!("orbit-e2e-{}", std::process::id());
+    let envs = [
+        ("ORBIT_BOOTSTRAP_TOKEN", token),
+        ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1"),
+        ("ORBIT_WORKFLOW_ENGINE", "temporal"),
+        ("ORBIT_TEMPORAL_ADDRESS", address.as_str()),
+        ("ORBIT_TEMPORAL_TASK_QUEUE", queue.as_str()),
+    ];
+    let server = Server::start(&dir, &envs);
+    let mut worker = start_worker(&dir, &envs);
+    let (_, ws) = rpc(
+        &server.url,
+        token,
+        "WorkspaceService/CreateWorkspace",
+        json!({"slug": "temporal", "name": "Temporal"}),
+    )
+    .await;
+    let ws = ws["workspace"]["id"].as_str().unwrap().to_owned();
+    let input =
+        json!({"steps": 5, "sleep_ms": 800, "effects_dir": effects.to_string_lossy()}).to_string();
+    let (status, started) = rpc(
+        &server.url,
+        token,
+        "WorkflowService/StartWorkflow",
+        json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "t-crash"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(started["workflow"]["engine"], "temporal");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while effect_lines(&effects, "t-crash").len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "steps 1 and 2 never completed on the worker"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    // Progress comes from Temporal while no worker runs.
+    let (_, got) = rpc(
+        &server.url,
+        token,
+        "WorkflowService/GetWorkflow",
+        json!({"workspaceId": ws, "id": "t-crash"}),
+    )
+    .await;
+    assert!(
+        got["workflow"]["stepsDone"].as_i64().unwrap_or(0) >= 2,
+        "{got}"
+    );
+    let mut second = start_worker(&dir, &envs);
+    let run = wait_run(
+        &server.url,
+        token,
+        &ws,
+        "t-crash",
+        "WORKFLOW_STATUS_SUCCEEDED",
+    )
+    .await;
+    let lines = effect_lines(&effects, "t-crash");
+    for step in 1..=2 {
+        assert_eq!(
+            lines.iter().filter(|(s, _)| *s == step).count(),
+            1,
+            "step {step} ran once: {lines:?}"
+        );
+    }
+    for step in 3..=5 {
+        assert!(
+            lines.iter().any(|(s, _)| *s == step),
+            "step {step} ran: {lines:?}"
+        );
+    }
+    let result: Value = serde_json::from_str(run["result"].as_str().unwrap()).unwrap();
+    assert_eq!(result["steps"], 5);
+    let _ = second.kill();
+    let _ = second.wait();
 }

@@ -65,6 +65,7 @@ impl TestApp {
             cache,
             search,
             search_description: "test".into(),
+            engine: None,
         };
         let app = App::from_parts(&config, parts);
         app.services.tokens.bootstrap(Some(ADMIN)).await.unwrap();
