@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Orbit on a fresh machine: installs what is missing (PostgreSQL, Redis,
 # Chromium from Debian's packages; npm packages from the lock files), starts throwaway
-# PostgreSQL and Redis servers on loopback, runs the formatting and lint gates, the Rust
-# tests (contract suites on memory, SQLite, PostgreSQL and Redis; API; end-to-end), the
+# PostgreSQL, Redis and Temporal servers on loopback, runs the formatting and lint gates, the
+# Rust tests (contract suites on memory, SQLite, PostgreSQL, Redis and Temporal; API; git
+# sync against git daemon; end-to-end and crash tests), the
 # TypeScript client's tests and drift check, and the browser tests; then stops what it
 # started.
 set -euo pipefail
@@ -10,11 +11,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
 source scripts/lib/services.sh
+source scripts/lib/temporal.sh
 work=$(mktemp -d -t orbit-test.XXXXXX)
 server_pid=""
 cleanup() {
   local status=$?
   if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  orbit_stop_temporal || true
   orbit_stop_all
   rm -rf "$work"
   exit "$status"
@@ -27,9 +30,10 @@ step "Installing what the tests need (skipped when present)"
 orbit_apt_install postgresql redis-server git ca-certificates curl
 if command -v rustup >/dev/null; then rustup component add clippy rustfmt >/dev/null 2>&1 || true; fi
 
-step "Starting PostgreSQL and Redis on loopback"
+step "Starting PostgreSQL, Redis and a Temporal dev server on loopback"
 orbit_start_postgres "$work/pg"
 orbit_start_redis "$work/redis"
+orbit_start_temporal "$work/temporal"
 export ORBIT_REQUIRE_SERVICES=1
 
 step "cargo fmt --check"
@@ -38,7 +42,7 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "cargo test (memory, SQLite, PostgreSQL, Redis; API; end-to-end)"
+step "cargo test (memory, SQLite, PostgreSQL, Redis, Temporal, git; API; end-to-end)"
 cargo test --workspace
 cargo build -p orbit --quiet
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
