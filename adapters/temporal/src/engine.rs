@@ -124,6 +124,9 @@ struct Loaded {
     start: Option<SystemTime>,
     /// Temporal's id of the execution read (a reset makes a new one under the same workflow id).
     execution: String,
+    /// The last snapshot has an error: the run was waiting after a failed step (when it was
+    /// cancelled, for a cancelled run).
+    waiting_after_failure: bool,
 }
 
 fn rpc_error(what: &str, status: &tonic::Status) -> EngineError {
@@ -314,6 +317,7 @@ impl TemporalEngine {
         let status = description.status();
         let open = is_open(status);
         let mut progress = progress_of(&memo);
+        let waiting_after_failure = progress.as_ref().is_some_and(|p| p.error.is_some());
         if open && live {
             if let Some(live) = self.query_progress(&workflow_id, QUERY_TIMEOUT).await {
                 progress = Some(live);
@@ -345,6 +349,7 @@ impl TemporalEngine {
             open,
             start,
             execution: description.run_id().to_owned(),
+            waiting_after_failure,
         }))
     }
 
@@ -582,6 +587,7 @@ impl WorkflowEngine for TemporalEngine {
             mut run,
             open,
             execution,
+            waiting_after_failure,
             ..
         } = self.must_load(workspace, id).await?;
         match (run.status, open) {
@@ -602,7 +608,8 @@ impl WorkflowEngine for TemporalEngine {
                 }
             }
             (RunStatus::Cancelled, false) => {
-                self.reset_cancelled(workspace, id, &execution).await?
+                self.reset_cancelled(workspace, id, &execution, waiting_after_failure)
+                    .await?
             }
             (RunStatus::Failed, false) => {
                 return Err(EngineError::FailedPrecondition(format!(
@@ -637,6 +644,7 @@ impl TemporalEngine {
         workspace: &WorkspaceId,
         id: &RunId,
         execution: &str,
+        waiting_after_failure: bool,
     ) -> Result<(), EngineError> {
         let workflow_id = workflow_id(workspace, id);
         let events = self
@@ -689,7 +697,11 @@ impl TemporalEngine {
         // (the workflow id's current one). Should this fail, the run is back but not counted;
         // if it was waiting after a failed step it still waits, and `retry` resumes it.
         self.handle(&workflow_id)
-            .signal(OrbitWorkflow::resume, (), WorkflowSignalOptions::default())
+            .signal(
+                OrbitWorkflow::resume,
+                waiting_after_failure,
+                WorkflowSignalOptions::default(),
+            )
             .await
             .map_err(|e| interaction_error("the run was reset, but could not be resumed", e))
     }

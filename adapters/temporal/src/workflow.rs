@@ -49,12 +49,14 @@ pub(crate) const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 
 /// The generic workflow's state: what the `progress` query returns, plus the registry the
-/// worker built it with and the retry requests received.
+/// worker built it with and the retries asked for and not yet used.
 #[workflow]
 pub struct OrbitWorkflow {
     registry: Arc<WorkflowRegistry>,
     progress: Progress,
-    retry_requests: u32,
+    /// A failed call waiting for a retry uses one and runs again. Cleared when a call succeeds,
+    /// so a stray one (two retries racing) never retries a later failure by itself.
+    retry_credits: u32,
 }
 
 impl OrbitWorkflow {
@@ -62,7 +64,7 @@ impl OrbitWorkflow {
         OrbitWorkflow {
             registry,
             progress: Progress::default(),
-            retry_requests: 0,
+            retry_credits: 0,
         }
     }
 }
@@ -147,18 +149,21 @@ impl OrbitWorkflow {
     #[signal(name = "retry")]
     pub fn retry(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
         if self.progress.status == STATUS_FAILED {
-            self.retry_requests += 1;
+            self.retry_credits += 1;
         }
     }
 
-    /// Sent with the reset that retries a cancelled run (the reset rewinds the run to its last
-    /// workflow task before the cancellation): counts a new attempt, and resumes the run if it
-    /// was waiting after a failed step.
+    /// Sent by the engine right after the reset that retries a cancelled run (the reset rewinds
+    /// the run to its last workflow task before the cancellation). `waiting_after_failure`
+    /// says whether the run was waiting after a failed step when it was cancelled: the rewound
+    /// task then fails that step again, and the retry this grants resumes it at once. The
+    /// signal may be applied before the rewound task's own events, so it cannot look at the
+    /// status here.
     #[signal(name = "resume")]
-    pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>) {
-        if self.progress.status == STATUS_FAILED {
+    pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, waiting_after_failure: bool) {
+        if waiting_after_failure {
             // The waiting call counts the attempt when it resumes.
-            self.retry_requests += 1;
+            self.retry_credits += 1;
         } else {
             let at = ctx.workflow_time().map(millis).unwrap_or(0);
             self.progress.attempt += 1;
@@ -279,6 +284,7 @@ impl OrbitWorkflowContext for TemporalContext {
                         p.steps_done += 1;
                         p.push_event(at, format!("step {seq} ({activity}) done"));
                     });
+                    self.ctx.state_mut(|s| s.retry_credits = 0);
                     return Ok(output);
                 }
                 Err(ActivityExecutionError::Cancelled(_)) => return Err(self.cancelled()),
@@ -295,19 +301,19 @@ impl OrbitWorkflowContext for TemporalContext {
                 p.error = Some(format!("step {activity} failed: {error}"));
                 p.push_event(
                     at,
-                    format!("{activity} (call {seq}) failed: {error}; waiting for a retry"),
+                    format!("step {seq} ({activity}) failed: {error}; waiting for a retry"),
                 );
             });
             snapshot(&self.ctx).map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
-            let seen = self.ctx.state(|s| s.retry_requests);
             if self
                 .ctx
-                .wait_condition(move |s| s.retry_requests > seen)
+                .wait_condition(|s| s.retry_credits > 0)
                 .await
                 .is_err()
             {
                 return Err(self.cancelled());
             }
+            self.ctx.state_mut(|s| s.retry_credits -= 1);
             record(&self.ctx, |p, at| {
                 p.status = STATUS_RUNNING.into();
                 p.error = None;

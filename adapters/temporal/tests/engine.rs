@@ -619,7 +619,11 @@ async fn a_cancelled_run_can_be_retried_from_the_interrupted_step() {
     );
     let lines = effects(dir.path(), "again");
     assert_eq!(count(&lines, 1), 1, "step 1 is not repeated: {lines:?}");
-    assert_eq!((count(&lines, 2), count(&lines, 3)), (1, 1), "{lines:?}");
+    // Step 2 was running when the cancellation came: it may have finished (and left its line)
+    // before it heard of it; the reset drops that completion, so it runs again (at least once,
+    // under the same idempotency key).
+    assert!((1..=2).contains(&count(&lines, 2)), "{lines:?}");
+    assert_eq!(count(&lines, 3), 1, "{lines:?}");
     h.stop().await;
 }
 
