@@ -9,7 +9,7 @@
 //! - `knowledge`: a workspace of generated pages (seeding and indexing throughput, index
 //!   size, GetPage, ListPages, Search, UpdatePage);
 //! - `workflows`: a three-step no-op workflow on the embedded engine (start latency,
-//!   completion throughput, start-to-finish), and on Temporal when `orbit serve` runs it;
+//!   completion throughput, start-to-finish), and on Temporal when given a Temporal server;
 //! - `all` (the default): the three in turn.
 
 mod common;
@@ -83,6 +83,10 @@ pub struct Args {
     /// workflows: runs measured one at a time (start-to-finish without load).
     #[arg(long, default_value_t = 50)]
     single_runs: usize,
+    /// workflows: a Temporal frontend (host:port) to also measure the Temporal engine, with an
+    /// `orbit worker` beside `orbit serve` (scripts/lib/temporal.sh starts a dev server).
+    #[arg(long, env = "ORBIT_TEST_TEMPORAL_ADDRESS")]
+    temporal_address: Option<String>,
 }
 
 #[tokio::main]
