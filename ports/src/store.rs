@@ -99,6 +99,10 @@ pub trait WorkspaceStore: Send + Sync + 'static {
 
     /// Whether the store answers at all (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The id of this installation: `candidate` the first time it is asked, the stored one
+    /// ever after (by every process sharing the database).
+    async fn instance_id(&self, candidate: &str) -> Result<String, StoreError>;
 }
 
 /// Users and their API tokens.

@@ -71,6 +71,16 @@ where
     delete_cascades(&*store).await;
     concurrent_owner_changes(store.clone()).await;
     store.ping().await.unwrap();
+    assert_eq!(
+        store.instance_id("first").await.unwrap(),
+        "first",
+        "the first candidate becomes the id"
+    );
+    assert_eq!(
+        store.instance_id("second").await.unwrap(),
+        "first",
+        "and stays"
+    );
 }
 
 async fn users(s: &dyn UserStore) {

@@ -23,6 +23,7 @@ struct State {
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
     knowledge: knowledge::KnowledgeState,
     workflows: workflows::WorkflowState,
+    instance_id: Option<String>,
 }
 
 #[derive(Default)]
@@ -259,6 +260,14 @@ impl WorkspaceStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn instance_id(&self, candidate: &str) -> Result<String, StoreError> {
+        Ok(self
+            .lock()
+            .instance_id
+            .get_or_insert_with(|| candidate.to_owned())
+            .clone())
     }
 }
 

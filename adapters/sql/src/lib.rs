@@ -291,6 +291,19 @@ macro_rules! impl_sql_stores {
                     sqlx::query("SELECT 1").execute(&self.read).await.map_err(db)?;
                     Ok(())
                 }
+
+                async fn instance_id(&self, candidate: &str) -> Result<String, StoreError> {
+                    sqlx::query("INSERT INTO orbit_meta (key, value) VALUES ('instance_id', $1) ON CONFLICT DO NOTHING")
+                        .bind(candidate)
+                        .execute(&self.write)
+                        .await
+                        .map_err(db)?;
+                    let (id,): (String,) = sqlx::query_as("SELECT value FROM orbit_meta WHERE key = 'instance_id'")
+                        .fetch_one(&self.write)
+                        .await
+                        .map_err(db)?;
+                    Ok(id)
+                }
             }
 
             impl $store {

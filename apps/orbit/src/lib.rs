@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use config::{CacheChoice, Config, Database, EngineChoice, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
 use orbit_ports::{
-    Cache, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry, WorkflowStore,
-    WorkspaceStore,
+    Cache, IdGenerator, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry,
+    WorkflowStore, WorkspaceStore,
 };
 use orbit_services::{Deps, Limits, Services};
 use std::sync::Arc;
@@ -75,10 +75,18 @@ pub async fn open_stores(config: &Config) -> Result<Stores> {
     }
 }
 
-pub fn open_cache(config: &Config) -> Result<Arc<dyn Cache>> {
+/// Opens the configured cache. Keys are namespaced with the installation's id (kept in the
+/// database), so databases sharing one Redis never read each other's entries.
+pub async fn open_cache(config: &Config, stores: &Stores) -> Result<Arc<dyn Cache>> {
+    let instance = stores
+        .workspaces
+        .instance_id(&orbit_system::UuidV7Ids.new_id())
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the installation id: {e}"))?;
+    let prefix = format!("orbit:{instance}:");
     match &config.cache {
         CacheChoice::Redis(url) => Ok(Arc::new(
-            orbit_redis::RedisCache::connect(url, "orbit:", Duration::from_secs(2))
+            orbit_redis::RedisCache::connect(url, &prefix, Duration::from_secs(2))
                 .context("configuring Redis (ORBIT_REDIS_URL)")?,
         )),
         CacheChoice::Memory => Ok(Arc::new(orbit_memory::MemoryCache::new())),
@@ -190,7 +198,7 @@ pub fn workflow_registry(
 impl App {
     pub async fn build(config: &Config) -> Result<App> {
         let stores = open_stores(config).await?;
-        let cache = open_cache(config)?;
+        let cache = open_cache(config, &stores).await?;
         let (search, search_description) = open_search(config).await?;
         let engine = open_engine(config).await?;
         Ok(Self::from_parts(

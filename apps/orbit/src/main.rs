@@ -153,7 +153,7 @@ async fn worker(args: SearchArgs) -> Result<()> {
     // The worker writes through the use cases but serves no search: `orbit serve` indexes
     // what the worker writes (through the outbox), so the worker never opens the index.
     let stores = orbit::open_stores(&config).await?;
-    let cache = orbit::open_cache(&config)?;
+    let cache = orbit::open_cache(&config, &stores).await?;
     let engine = orbit::open_engine(&config).await?;
     let parts = orbit::Parts {
         stores,
