@@ -128,18 +128,26 @@ macro_rules! impl_workflow_store {
                 }
 
                 async fn append_event(&self, workspace: &WorkspaceId, id: &RunId, event: &RunEvent) -> Result<(), StoreError> {
-                    sqlx::query(
-                        "INSERT INTO workflow_events (workspace_id, run_id, n, at, message) VALUES ($1, $2, \
-                         (SELECT COALESCE(MAX(n), 0) + 1 FROM workflow_events WHERE workspace_id = $1 AND run_id = $2), $3, $4)",
-                    )
-                    .bind(workspace.as_str())
-                    .bind(id.as_str())
-                    .bind(event.at.0)
-                    .bind(&event.message)
-                    .execute(&self.write)
-                    .await
-                    .map_err(db)?;
-                    Ok(())
+                    // `n` orders the log; two appends racing for the same `n` (a log line and a
+                    // step event, or two processes) retry with the next one.
+                    let mut tries = 0;
+                    loop {
+                        let result = sqlx::query(
+                            "INSERT INTO workflow_events (workspace_id, run_id, n, at, message) VALUES ($1, $2, \
+                             (SELECT COALESCE(MAX(n), 0) + 1 FROM workflow_events WHERE workspace_id = $1 AND run_id = $2), $3, $4)",
+                        )
+                        .bind(workspace.as_str())
+                        .bind(id.as_str())
+                        .bind(event.at.0)
+                        .bind(&event.message)
+                        .execute(&self.write)
+                        .await;
+                        match result {
+                            Ok(_) => return Ok(()),
+                            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && tries < 20 => tries += 1,
+                            Err(e) => return Err(db(e)),
+                        }
+                    }
                 }
 
                 async fn request_cancel(&self, workspace: &WorkspaceId, id: &RunId) -> Result<WorkflowRun, StoreError> {
