@@ -460,6 +460,105 @@ pub fn cpu_seconds_of(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// CPU used by other work on the machine while a scenario runs: every process except this
+/// one, its children (orbit serve, orbit worker) and PostgreSQL / Temporal servers, sampled
+/// twice a second (a process that lives less than that is missed).
+pub struct OtherLoad {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<f64>>,
+    started: Instant,
+}
+
+fn process_table() -> Vec<(u32, u32, String, f64)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map_or("", |(_, c)| c).to_owned();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let ppid = fields
+            .get(1)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0);
+        out.push((pid, ppid, comm, (num(11) + num(12)) / 100.0));
+    }
+    out
+}
+
+impl OtherLoad {
+    pub fn start() -> OtherLoad {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let me = std::process::id();
+        let thread = std::thread::spawn(move || {
+            let ours = |pid: u32, ppid: u32, comm: &str| {
+                pid == me
+                    || ppid == me
+                    || comm.starts_with("postgres")
+                    || comm.starts_with("temporal")
+            };
+            let mut first: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
+            let mut last: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
+            for (pid, ppid, comm, cpu) in process_table() {
+                if !ours(pid, ppid, &comm) {
+                    first.insert(pid, cpu);
+                }
+            }
+            // Bounded: stops when asked, or after a day.
+            for _ in 0..(2 * 86_400) {
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+                for (pid, ppid, comm, cpu) in process_table() {
+                    if !ours(pid, ppid, &comm) {
+                        last.insert(pid, cpu);
+                    }
+                }
+            }
+            last.iter()
+                .map(|(pid, cpu)| (cpu - first.get(pid).copied().unwrap_or(0.0)).max(0.0))
+                .sum()
+        });
+        OtherLoad {
+            stop,
+            thread: Some(thread),
+            started: Instant::now(),
+        }
+    }
+
+    /// "N CPU-seconds in M s (X cores on average)".
+    pub fn finish(mut self) -> String {
+        self.stop.store(true, Ordering::Relaxed);
+        let cpu = self
+            .thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or(f64::NAN);
+        let wall = self.started.elapsed().as_secs_f64();
+        format!(
+            "{cpu:.0} CPU-seconds in {wall:.0} s ({:.2} cores on average)",
+            cpu / wall
+        )
+    }
+}
+
 /// A fresh data directory and, for PostgreSQL, a fresh database; both removed on drop.
 pub struct Backend {
     pub name: String,

@@ -118,6 +118,7 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     for scenario in scenarios {
         let t = Instant::now();
+        let other = common::OtherLoad::start();
         let section = match scenario {
             "workspaces" => workspaces::run(&args, &backends).await,
             "knowledge" => knowledge::run(&args, &backends).await,
@@ -129,7 +130,11 @@ async fn main() -> Result<()> {
             t.elapsed().as_secs_f64()
         );
         md.push_str(&section);
-        md.push('\n');
+        let other = other.finish();
+        println!("  other work on the machine meanwhile: {other}");
+        md.push_str(&format!(
+            "\nOther work on the machine during this scenario (processes other than orbit-bench, orbit and the PostgreSQL/Temporal servers, e.g. other engineers' builds and tests): {other}.\n\n"
+        ));
         // Write what we have so far: a long run keeps its finished scenarios.
         if let Some(path) = &args.markdown {
             std::fs::write(path, &md).with_context(|| format!("writing {}", path.display()))?;
