@@ -219,6 +219,9 @@ pub trait WorkflowEngine: Send + Sync + 'static {
 pub enum StepStatus {
     Completed,
     Failed,
+    /// A retryable failure; the next attempt is due at the time (ms) in `output`. Kept so
+    /// that a restart waits out the backoff and counts attempts on.
+    Waiting,
 }
 
 /// A step of a run as the embedded engine records it: its result is replayed instead of
@@ -229,7 +232,7 @@ pub struct StepRecord {
     pub seq: u32,
     pub activity: String,
     pub status: StepStatus,
-    /// JSON output (completed) or the error (failed).
+    /// JSON output (completed), the error (failed), or the due time in ms (waiting).
     pub output: String,
     pub attempts: u32,
 }

@@ -36,6 +36,9 @@ pub struct StepsInput {
     pub fail_at: Option<u32>,
     #[serde(default)]
     pub unless_file: Option<String>,
+    /// The wait before the first retry (default 50 ms).
+    #[serde(default)]
+    pub backoff_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,8 +85,8 @@ impl WorkflowDefinition for StepsWorkflow {
         let options = ActivityOptions {
             timeout: Duration::from_millis(run.sleep_ms.saturating_mul(4).max(30_000)),
             max_attempts: 5,
-            initial_backoff: Duration::from_millis(50),
-            max_backoff: Duration::from_secs(2),
+            initial_backoff: Duration::from_millis(run.backoff_ms.unwrap_or(50)),
+            max_backoff: Duration::from_millis(run.backoff_ms.unwrap_or(50).max(2000)),
         };
         let mut outputs = Vec::new();
         for step in 1..=run.steps {

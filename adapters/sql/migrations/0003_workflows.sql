@@ -27,7 +27,7 @@ CREATE TABLE workflow_steps (
     run_id       TEXT NOT NULL,
     seq          BIGINT NOT NULL,
     activity     TEXT NOT NULL,
-    status       TEXT NOT NULL CHECK (status IN ('completed', 'failed')),
+    status       TEXT NOT NULL CHECK (status IN ('completed', 'failed', 'waiting')),
     output       TEXT NOT NULL,
     attempts     BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, run_id, seq),

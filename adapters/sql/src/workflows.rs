@@ -180,7 +180,11 @@ macro_rules! impl_workflow_store {
                         .map(|(seq, activity, status, output, attempts)| StepRecord {
                             seq: seq as u32,
                             activity,
-                            status: if status == "completed" { StepStatus::Completed } else { StepStatus::Failed },
+                            status: match status.as_str() {
+                                "completed" => StepStatus::Completed,
+                                "waiting" => StepStatus::Waiting,
+                                _ => StepStatus::Failed,
+                            },
                             output,
                             attempts: attempts as u32,
                         })
@@ -203,7 +207,7 @@ macro_rules! impl_workflow_store {
                     .bind(id.as_str())
                     .bind(step.seq as i64)
                     .bind(&step.activity)
-                    .bind(match step.status { StepStatus::Completed => "completed", StepStatus::Failed => "failed" })
+                    .bind(match step.status { StepStatus::Completed => "completed", StepStatus::Failed => "failed", StepStatus::Waiting => "waiting" })
                     .bind(&step.output)
                     .bind(step.attempts as i64)
                     .execute(&mut *tx)

@@ -387,14 +387,22 @@ impl WorkflowContext for EmbeddedContext {
     ) -> Result<String, WorkflowFailure> {
         self.seq += 1;
         let seq = self.seq;
+        // A step that was waiting out a retry backoff when the process stopped resumes
+        // with its attempt count and its due time.
+        let mut resume: Option<(u32, i64)> = None;
         if let Some(step) = self.replay.get(&seq) {
-            return match step.status {
-                StepStatus::Completed => Ok(step.output.clone()),
-                StepStatus::Failed => Err(WorkflowFailure::Activity {
-                    activity: step.activity.clone(),
-                    message: step.output.clone(),
-                }),
-            };
+            match step.status {
+                StepStatus::Completed => return Ok(step.output.clone()),
+                StepStatus::Failed => {
+                    return Err(WorkflowFailure::Activity {
+                        activity: step.activity.clone(),
+                        message: step.output.clone(),
+                    });
+                }
+                StepStatus::Waiting => {
+                    resume = Some((step.attempts, step.output.parse().unwrap_or(0)))
+                }
+            }
         }
         match self.cancelled().await {
             Ok(true) => return Err(WorkflowFailure::Cancelled),
@@ -429,6 +437,23 @@ impl WorkflowContext for EmbeddedContext {
             });
         };
         let mut attempt = 1;
+        if let Some((attempts, due)) = resume {
+            attempt = attempts + 1;
+            let wait = due - self.inner.now().0;
+            if wait > 0 {
+                let line = format!(
+                    "step {seq} ({activity}) attempt {attempt} resumes after a restart, in {wait} ms"
+                );
+                if let Err(err) = self.inner.event(&ws, &id, line).await {
+                    return Err(self.storage_failed(err));
+                }
+                self.sleep_unless_cancelled(Duration::from_millis(wait as u64))
+                    .await;
+                if self.flag.is_cancelled() {
+                    return Err(WorkflowFailure::Cancelled);
+                }
+            }
+        }
         let failure = loop {
             let ctx = ActivityContext {
                 workspace_id: ws.clone(),
@@ -495,6 +520,18 @@ impl WorkflowContext for EmbeddedContext {
                         wait.as_millis()
                     );
                     if let Err(err) = self.inner.event(&ws, &id, line).await {
+                        return Err(self.storage_failed(err));
+                    }
+                    // Recorded, so that a restart keeps the backoff and the attempt count.
+                    let due = self.inner.now().0 + wait.as_millis() as i64;
+                    let waiting = StepRecord {
+                        seq,
+                        activity: activity.to_owned(),
+                        status: StepStatus::Waiting,
+                        output: due.to_string(),
+                        attempts: attempt - 1,
+                    };
+                    if let Err(err) = self.record(waiting).await {
                         return Err(self.storage_failed(err));
                     }
                     self.sleep_unless_cancelled(wait).await;

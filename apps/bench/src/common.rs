@@ -38,6 +38,8 @@ pub struct Server {
     pub url: String,
     /// Warnings and errors the server logged, by message (ids left out).
     log: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
+    /// The PostgreSQL database it uses, if any (to count its backends' CPU).
+    pg_database: Option<String>,
 }
 
 impl Drop for Server {
@@ -166,12 +168,26 @@ impl Server {
                 );
             }
         };
-        Ok(Server { child, url, log })
+        let pg_database = database_url
+            .and_then(|u| u.rsplit_once('/'))
+            .map(|(_, db)| db.split('?').next().unwrap_or(db).to_owned());
+        Ok(Server {
+            child,
+            url,
+            log,
+            pg_database,
+        })
     }
 
     /// CPU seconds (user + system) the server has used so far.
     pub fn cpu_seconds(&self) -> f64 {
         cpu_seconds_of(self.child.id())
+    }
+
+    /// CPU seconds the PostgreSQL backends serving this server's database have used so far
+    /// (None on SQLite, where the database works inside the server process).
+    pub fn db_cpu_seconds(&self) -> Option<f64> {
+        self.pg_database.as_deref().map(pg_backends_cpu)
     }
 
     /// "no warnings or errors", or how many of which the server logged.
@@ -323,6 +339,8 @@ pub struct Stats {
     pub name: String,
     /// Server CPU time per request, in microseconds.
     pub server_cpu_us: f64,
+    /// PostgreSQL's CPU time per request (its backends serving the server), in microseconds.
+    pub db_cpu_us: Option<f64>,
     pub count: usize,
     pub errors: u64,
     pub first_error: Option<String>,
@@ -369,6 +387,7 @@ where
     let first_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let started = Instant::now();
     let cpu_before = server.cpu_seconds();
+    let db_before = server.db_cpu_seconds();
     let mut tasks = Vec::new();
     for w in 0..concurrency {
         let (f, counter, errors, first_error) = (
@@ -416,6 +435,7 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     let cpu = server.cpu_seconds() - cpu_before;
+    let db_cpu = server.db_cpu_seconds().zip(db_before).map(|(a, b)| a - b);
     all.sort_unstable();
     let first_error = first_error.lock().unwrap().take();
     if let Some(e) = &first_error {
@@ -424,6 +444,7 @@ where
     let stats = Stats {
         name: name.to_owned(),
         server_cpu_us: cpu * 1e6 / all.len().max(1) as f64,
+        db_cpu_us: db_cpu.map(|c| c * 1e6 / all.len().max(1) as f64),
         count: all.len(),
         errors: errors.load(Ordering::Relaxed),
         first_error,
@@ -434,14 +455,15 @@ where
         mean_value: (n > 0).then(|| sum / n as f64),
     };
     println!(
-        "  {name}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, server CPU {:.0} µs/request",
+        "  {name}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, server CPU {:.0} µs/request, PostgreSQL CPU {} µs/request",
         stats.count,
         stats.errors,
         stats.throughput(),
         stats.p50,
         stats.p95,
         stats.p99,
-        stats.server_cpu_us
+        stats.server_cpu_us,
+        fmt_opt(stats.db_cpu_us, 0)
     );
     Ok(stats)
 }
@@ -458,6 +480,24 @@ pub fn cpu_seconds_of(pid: u32) -> f64 {
             .unwrap_or(0.0)
     };
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds of the PostgreSQL backends connected to `database` (their command line names
+/// it), as long as they live: the server's pool keeps its connections.
+pub fn pg_backends_cpu(database: &str) -> f64 {
+    let mut total = 0.0;
+    let needle = format!(" {database} ");
+    for (pid, _, comm, cpu) in process_table() {
+        if !comm.starts_with("postgres") {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if format!(" {cmdline} ").contains(&needle) {
+            total += cpu;
+        }
+    }
+    total
 }
 
 /// CPU used by other work on the machine while a scenario runs: every process except this
@@ -673,6 +713,11 @@ pub fn dir_size(path: &Path) -> u64 {
         }
     }
     total
+}
+
+/// `v` with `decimals`, or "-" (e.g. PostgreSQL CPU on SQLite).
+pub fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"))
 }
 
 pub fn mib(bytes: u64) -> f64 {

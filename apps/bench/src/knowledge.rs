@@ -5,7 +5,7 @@
 
 use crate::Args;
 use crate::common::{
-    Backend, Client, Server, Stats, dir_size, json_i64, measure, mib, parallel, wait_until,
+    Backend, Client, Server, Stats, dir_size, fmt_opt, json_i64, measure, mib, parallel, wait_until,
 };
 use crate::corpus::{self, Rng};
 use anyhow::{Context, Result};
@@ -21,6 +21,7 @@ struct Outcome {
     seed_secs: f64,
     seed_retries: u64,
     seed_cpu_ms_per_page: f64,
+    seed_db_cpu_ms_per_page: Option<f64>,
     indexed_at_seed_end: i64,
     lag_last: Option<f64>,
     lag_all: Option<f64>,
@@ -91,6 +92,7 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
     let retries = Arc::new(AtomicU64::new(0));
     let seed_started = Instant::now();
     let cpu_before = server.cpu_seconds();
+    let db_cpu_before = server.db_cpu_seconds();
     let create = {
         let (client, ws, space_ids, ids, last_done, done, body_bytes, retries) = (
             client.clone(),
@@ -158,6 +160,10 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
     let seed_secs = seed_started.elapsed().as_secs_f64();
     let seed_end = Instant::now();
     let seed_cpu = server.cpu_seconds() - cpu_before;
+    let seed_db_cpu = server
+        .db_cpu_seconds()
+        .zip(db_cpu_before)
+        .map(|(a, b)| a - b);
     println!(
         "  seeded {n} pages ({} spaces) in {seed_secs:.1} s: {:.0} pages/s",
         spaces,
@@ -397,6 +403,7 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
         seed_secs,
         seed_retries: retries.load(Ordering::Relaxed),
         seed_cpu_ms_per_page: seed_cpu * 1000.0 / n as f64,
+        seed_db_cpu_ms_per_page: seed_db_cpu.map(|c| c * 1000.0 / n as f64),
         indexed_at_seed_end,
         lag_last,
         lag_all,
@@ -421,8 +428,8 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
          a two-level page tree (1% of each space's pages at its root). Seeded through the API by {} concurrent writers; search on the embedded tantivy index; \
          then {} concurrent clients, {} s per RPC.\n\n\
          ### Seeding and indexing\n\n\
-         | store + search | pages | seeding (s) | seeding (pages/s) | server CPU per page created (ms) | searchable when seeding ended | last page searchable after (s) | all pages searchable after (s) | indexing, end to end (pages/s) | index size (MiB) | index size after the UpdatePage run (MiB) | database size (MiB) | server peak RSS (MiB) |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         | store + search | pages | seeding (s) | seeding (pages/s) | server CPU per page created (ms) | PostgreSQL CPU per page created (ms) | searchable when seeding ended | last page searchable after (s) | all pages searchable after (s) | indexing, end to end (pages/s) | index size (MiB) | index size after the UpdatePage run (MiB) | database size (MiB) | server peak RSS (MiB) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         args.spaces,
         args.pages,
         mean_body / 1000.0,
@@ -436,12 +443,13 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             |l| format!("{:.0}", o.pages as f64 / (o.seed_secs + l)),
         );
         md.push_str(&format!(
-            "| {} + tantivy | {} | {:.1} | {:.0} | {:.2} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} |\n",
+            "| {} + tantivy | {} | {:.1} | {:.0} | {:.2} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} |\n",
             o.backend,
             o.pages,
             o.seed_secs,
             o.pages as f64 / o.seed_secs,
             o.seed_cpu_ms_per_page,
+            fmt_opt(o.seed_db_cpu_ms_per_page, 2),
             o.indexed_at_seed_end,
             secs(o.lag_last),
             secs(o.lag_all),
@@ -467,13 +475,13 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     }
     md.push_str(
         "\n### Reads, search and writes\n\n\
-         | store + search | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | mean results (hits or pages) |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+         | store + search | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) | mean results (hits or pages) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for o in &outcomes {
         for s in &o.stats {
             md.push_str(&format!(
-                "| {} + tantivy | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} |\n",
+                "| {} + tantivy | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
                 o.backend,
                 s.name,
                 s.count,
@@ -483,6 +491,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
                 s.p95,
                 s.p99,
                 s.server_cpu_us,
+                fmt_opt(s.db_cpu_us, 0),
                 s.mean_value
                     .map_or_else(|| "-".into(), |v| format!("{v:.0}"))
             ));

@@ -108,7 +108,9 @@ async fn main() -> Result<()> {
     let mut md = format!(
         "# Orbit load test ({})\n\n\
          Machine: {}. Client (orbit-bench) and server (orbit serve) on the same machine and the same cores; Connect JSON over HTTP/1.1 on loopback; \
-         {} closed-loop clients, {} s per measured RPC. Stores: {}.\n\n",
+         {} closed-loop clients, {} s per measured RPC. Stores: {}. \
+         Server CPU per request = CPU time (user + system) of the orbit serve process during the measurement / requests: on SQLite it includes the database's work; \
+         on PostgreSQL the database's own CPU (its backends connected to Orbit's database) is reported in a separate column.\n\n",
         common::today_utc(),
         common::machine(),
         args.concurrency,

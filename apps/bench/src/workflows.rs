@@ -12,7 +12,7 @@
 
 use crate::Args;
 use crate::common::{
-    Backend, Client, Server, Stats, cpu_seconds_of, measure, parallel, parse_timestamp_ms,
+    Backend, Client, Server, Stats, cpu_seconds_of, fmt_opt, measure, parallel, parse_timestamp_ms,
     percentile,
 };
 use anyhow::{Context, Result, bail};
@@ -55,6 +55,8 @@ struct Burst {
     p99: f64,
     /// orbit serve (+ orbit worker) CPU per run, in milliseconds.
     cpu_ms_per_run: f64,
+    /// PostgreSQL's CPU per run (its backends serving Orbit).
+    db_cpu_ms_per_run: Option<f64>,
     /// The Temporal server's CPU per run, when its pid is known.
     temporal_cpu_ms_per_run: Option<f64>,
 }
@@ -360,6 +362,7 @@ async fn measure_engine(
     let ids: Arc<Vec<OnceLock<String>>> = Arc::new((0..runs).map(|_| OnceLock::new()).collect());
     let start_errors = Arc::new(AtomicU64::new(0));
     let cpu_before = procs.cpu_seconds();
+    let db_before = procs.server.db_cpu_seconds();
     let temporal_before = temporal_pid().map(cpu_seconds_of);
     let t0 = Instant::now();
     {
@@ -401,6 +404,11 @@ async fn measure_engine(
         Arc::new(ids.iter().filter_map(|i| i.get().cloned()).collect());
     let finished = wait_finished(&client, &ws_burst, started_ids, max_wait).await?;
     let cpu = procs.cpu_seconds() - cpu_before;
+    let db_cpu = procs
+        .server
+        .db_cpu_seconds()
+        .zip(db_before)
+        .map(|(a, b)| a - b);
     let temporal_cpu = temporal_pid()
         .map(cpu_seconds_of)
         .zip(temporal_before)
@@ -435,6 +443,7 @@ async fn measure_engine(
         p95: percentile(&lat, 0.95),
         p99: percentile(&lat, 0.99),
         cpu_ms_per_run: cpu * 1000.0 / runs as f64,
+        db_cpu_ms_per_run: db_cpu.map(|c| c * 1000.0 / runs as f64),
         temporal_cpu_ms_per_run: temporal_cpu.map(|c| c * 1000.0 / runs as f64),
     };
     println!(
@@ -498,14 +507,14 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
          (the embedded engine in Orbit's database; Temporal in its own store, with `orbit worker` running the workflow and activities). \
          Targets from the issue: embedded StartWorkflow p95 under {START_P95_TARGET_MS} ms; at least {THROUGHPUT_TARGET} three-step workflows per second on PostgreSQL.\n\n\
          ### StartWorkflow latency ({} concurrent clients, {} s; the started runs execute meanwhile)\n\n\
-         | store | engine | requests | errors | throughput (starts/s) | p50 (ms) | p95 (ms) | p99 (ms) | orbit serve CPU per start (µs) | target p95 < {START_P95_TARGET_MS} ms | the runs started meanwhile all finished after (s) |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
+         | store | engine | requests | errors | throughput (starts/s) | p50 (ms) | p95 (ms) | p99 (ms) | orbit serve CPU per start (µs) | PostgreSQL CPU per start (µs) | target p95 < {START_P95_TARGET_MS} ms | the runs started meanwhile all finished after (s) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
         args.steps, args.concurrency, args.seconds
     );
     for o in &outcomes {
         let s = &o.start;
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
+            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} |\n",
             o.backend,
             o.engine,
             s.count,
@@ -515,6 +524,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             s.p95,
             s.p99,
             s.server_cpu_us,
+            fmt_opt(s.db_cpu_us, 0),
             if o.engine == "embedded" {
                 met(s.p95 < START_P95_TARGET_MS)
             } else {
@@ -527,15 +537,15 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
         ));
     }
     if temporal_missing.is_some() {
-        md.push_str("| - | temporal | not measured (engine not configured) | | | | | | | | |\n");
+        md.push_str("| - | temporal | not measured (engine not configured) | | | | | | | | | |\n");
     }
     md.push_str(
         "\nOn the embedded engine, orbit serve also executes the runs meanwhile: its CPU per start includes that work.\n",
     );
     md.push_str(&format!(
         "\n### Completion throughput (a burst of {} runs started by {} clients; each run then polled until finished)\n\n\
-         | store | engine | runs | succeeded | failed | unfinished | starting took (s) | first start to last finish (s, server clock) | throughput (workflows/s) | start-to-finish p50 (ms) | p95 (ms) | p99 (ms) | Orbit CPU per workflow (ms) | target ≥ {THROUGHPUT_TARGET}/s (PostgreSQL) | Orbit peak RSS (MiB) |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         | store | engine | runs | succeeded | failed | unfinished | starting took (s) | first start to last finish (s, server clock) | throughput (workflows/s) | start-to-finish p50 (ms) | p95 (ms) | p99 (ms) | Orbit CPU per workflow (ms) | PostgreSQL CPU per workflow (ms) | target ≥ {THROUGHPUT_TARGET}/s (PostgreSQL) | Orbit peak RSS (MiB) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         args.runs, args.concurrency
     ));
     for o in &outcomes {
@@ -559,7 +569,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             _ => format!("{:.2}", b.cpu_ms_per_run),
         };
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {:.0} |\n",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {:.0} |\n",
             o.backend,
             o.engine,
             b.runs,
@@ -573,13 +583,14 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             b.p95,
             b.p99,
             cpu,
+            fmt_opt(b.db_cpu_ms_per_run, 2),
             target,
             o.rss
         ));
     }
     if temporal_missing.is_some() {
         md.push_str(
-            "| - | temporal | not measured (engine not configured) | | | | | | | | | | | | |\n",
+            "| - | temporal | not measured (engine not configured) | | | | | | | | | | | | | |\n",
         );
     }
     md.push_str(&format!(

@@ -3,7 +3,7 @@
 //! CreateWorkspace.
 
 use crate::Args;
-use crate::common::{ADMIN_TOKEN, Backend, Client, Server, Stats, measure, parallel};
+use crate::common::{ADMIN_TOKEN, Backend, Client, Server, Stats, fmt_opt, measure, parallel};
 use anyhow::Result;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -224,7 +224,7 @@ async fn run_backend(args: &Args, backend: &str) -> Result<(Vec<Stats>, f64, Str
 pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     let mut table = format!(
         "## Scenario `workspaces`\n\n{} workspaces x {} members over {} users, {} concurrent clients, {} s per RPC.\n\n\
-         | store | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) |\n|---|---|---|---|---|---|---|---|---|\n",
+         | store | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) |\n|---|---|---|---|---|---|---|---|---|---|\n",
         args.workspaces, args.members, args.users, args.concurrency, args.seconds,
     );
     let mut rss_lines = String::new();
@@ -232,7 +232,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
         let (results, rss, log) = run_backend(args, backend).await?;
         for s in &results {
             table.push_str(&format!(
-                "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} |\n",
+                "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} |\n",
                 s.name,
                 s.count,
                 s.errors,
@@ -240,7 +240,8 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
                 s.p50,
                 s.p95,
                 s.p99,
-                s.server_cpu_us
+                s.server_cpu_us,
+                fmt_opt(s.db_cpu_us, 0)
             ));
         }
         rss_lines.push_str(&format!(

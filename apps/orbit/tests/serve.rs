@@ -787,3 +787,98 @@ async fn on_temporal_a_run_survives_sigkill_of_its_worker() {
     let _ = second.kill();
     let _ = second.wait();
 }
+
+#[tokio::test]
+async fn a_retry_backoff_survives_a_restart() {
+    let dir = tempdir("backoff");
+    let effects = tempdir("backoff-effects");
+    let token = "backoff-token-0123456789";
+    let envs = [
+        ("ORBIT_BOOTSTRAP_TOKEN", token),
+        ("ORBIT_ENABLE_DEMO_WORKFLOWS", "1"),
+    ];
+    let mut server = Server::start(&dir, &envs);
+    let (_, ws) = rpc(
+        &server.url,
+        token,
+        "WorkspaceService/CreateWorkspace",
+        json!({"slug": "backoff", "name": "Backoff"}),
+    )
+    .await;
+    let ws = ws["workspace"]["id"].as_str().unwrap().to_owned();
+    let input = json!({"steps": 2, "fail_times": {"1": 1}, "backoff_ms": 3000, "effects_dir": effects.to_string_lossy()}).to_string();
+    let (status, started) = rpc(
+        &server.url,
+        token,
+        "WorkflowService/StartWorkflow",
+        json!({"workspaceId": ws, "kind": "orbit.demo.steps", "input": input, "id": "b-run"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{started}");
+    // Wait for the first attempt to fail, then kill the server during the backoff.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failed_at = loop {
+        let (_, got) = rpc(
+            &server.url,
+            token,
+            "WorkflowService/GetWorkflow",
+            json!({"workspaceId": ws, "id": "b-run"}),
+        )
+        .await;
+        let events = got["workflow"]["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(e) = events.iter().find(|e| {
+            e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("attempt 1 failed")
+        }) {
+            break e["time"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first attempt never failed: {got}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let again = Server::start(&dir, &envs[1..]);
+    let run = wait_run(&again.url, token, &ws, "b-run", "WORKFLOW_STATUS_SUCCEEDED").await;
+    assert_eq!(
+        effect_lines(&effects, "b-run"),
+        [(1, 2), (2, 1)],
+        "step 1 succeeded on attempt 2: the count went on"
+    );
+    let events = run["events"].as_array().unwrap();
+    assert!(
+        events.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("resumes after a restart")),
+        "{run}"
+    );
+    let done = events
+        .iter()
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("step 1 (orbit.demo.step) done")
+        })
+        .map(|e| e["time"].as_str().unwrap().to_owned())
+        .expect("step 1 done");
+    let millis = |t: &str| -> i64 {
+        // RFC 3339 with milliseconds: compare the time of day (same day in this test).
+        let time = t.split('T').nth(1).unwrap();
+        let hms: Vec<f64> = time[..12].split(':').map(|x| x.parse().unwrap()).collect();
+        ((hms[0] * 3600.0 + hms[1] * 60.0 + hms[2]) * 1000.0) as i64
+    };
+    assert!(
+        millis(&done) - millis(&failed_at) >= 2900,
+        "the backoff was kept across the restart: failed {failed_at}, done {done}"
+    );
+}
