@@ -265,6 +265,9 @@ fn log_key(line: &str) -> Option<String> {
             .map_or(words.len(), |i| i + 1);
         key.push_str(&format!(" (error={})", words[..end].join(" ")));
     }
+    if key.chars().count() > 200 {
+        key = key.chars().take(200).collect::<String>() + "…";
+    }
     Some(key)
 }
 
