@@ -1,7 +1,7 @@
 // End-to-end tests of the knowledge UI (spaces, pages, the editor, history, search) in
 // headless Chromium.
 //
-// Same set-up as ui.test.mjs: starts its own `orbit serve` (ORBIT_BIN, default
+// Set up by helpers.mjs, which starts its own `orbit serve` (ORBIT_BIN, default
 // <repo>/target/debug/orbit) on 127.0.0.1:0 with a fresh data directory and a bootstrap
 // token, drives Debian's /usr/bin/chromium (CHROMIUM_BIN overrides) through playwright-core,
 // and stops the server at the end. Run it through ./run.sh, or `node --test` in this folder.
@@ -11,112 +11,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  setUp, tearDown, SET_UP_OPTIONS, TEAR_DOWN_OPTIONS, h, api, apiOk, uniqueSlug, signedIn, h1, submit,
+  screenshot, assertAccessible,
+} from './helpers.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
-const ORBIT_BIN = process.env.ORBIT_BIN || join(REPO, 'target', 'debug', 'orbit');
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SCREENSHOTS = join(HERE, 'screenshots');
 const ADMIN_TOKEN = 'orbit-browser-test-bootstrap-token-knowledge-0123456789';
 
 const TEST_TIMEOUT = 60_000; // per test
-const ACTION_TIMEOUT = 10_000; // per browser action / expectation
-const SERVER_START_TIMEOUT = 20_000;
 const INDEX_TIMEOUT = 5_000; // the background indexer makes a change searchable within about a second
 
-let server; // { proc, url, dataDir, output() }
-let browser;
-
 // ---------------------------------------------------------------------------
-// The Orbit server (as in ui.test.mjs)
-
-function startServer() {
-  if (!existsSync(ORBIT_BIN)) {
-    throw new Error(`orbit binary not found at ${ORBIT_BIN}: build it (cargo build -p orbit) or set ORBIT_BIN`);
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'orbit-browser-knowledge-'));
-  const proc = spawn(ORBIT_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, ORBIT_BOOTSTRAP_TOKEN: ADMIN_TOKEN, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-  const output = () => `--- orbit stdout ---\n${stdout}\n--- orbit stderr ---\n${stderr.slice(-4000)}`;
-
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`orbit serve printed no URL within ${SERVER_START_TIMEOUT} ms\n${output()}`));
-    }, SERVER_START_TIMEOUT);
-    proc.on('error', (err) => { clearTimeout(timer); reject(err); });
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`orbit serve exited early (code ${code}, signal ${signal})\n${output()}`));
-    });
-    proc.stdout.setEncoding('utf8').on('data', (d) => {
-      stdout += d;
-      const m = stdout.match(/Orbit is listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ proc, url: m[1].replace(/\/$/, ''), dataDir, output });
-      }
-    });
-  });
-}
-
-async function stopServer(s) {
-  if (!s) return;
-  const { proc } = s;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  rmSync(s.dataDir, { recursive: true, force: true });
-}
-
-process.on('exit', () => {
-  if (server && server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
-});
-
-// ---------------------------------------------------------------------------
-// Helpers (the API ones as in ui.test.mjs)
-
-/** Calls a Connect JSON method, e.g. api('UserService/CreateUser', {login: 'bob'}). */
-async function api(method, body, token = ADMIN_TOKEN) {
-  const res = await fetch(`${server.url}/orbit.v1.${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body ?? {}),
-    signal: AbortSignal.timeout(ACTION_TIMEOUT),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-async function apiOk(method, body, token) {
-  const r = await api(method, body, token);
-  assert.equal(r.status, 200, `${method} answered ${r.status}: ${r.text}`);
-  return r.json;
-}
-
-let counter = 0;
-/** A slug unique within this run. */
-function uniqueSlug(prefix) {
-  counter += 1;
-  return `${prefix}-${Date.now().toString(36)}-${counter}`;
-}
+// Helpers
 
 /** A user (created unless it exists) with an API token of its own. */
 async function userWithToken(login) {
@@ -167,61 +73,6 @@ async function waitForSearch(ws, query, predicate, token = ADMIN_TOKEN, timeout 
 
 const titlesOf = (res) => (res.results ?? []).map((r) => r.title);
 
-async function newContext() {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1200, height: 800 } });
-  context.setDefaultTimeout(ACTION_TIMEOUT);
-  context.setDefaultNavigationTimeout(ACTION_TIMEOUT);
-  return context;
-}
-
-/** A fresh browser context, signed in with `token` through the login form. */
-async function signedIn(token = ADMIN_TOKEN) {
-  const context = await newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  // Expected 4xx answers (409 conflicts, 404s) are logged by Chromium as failed loads: not script errors.
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
-  await page.goto('/ui/login');
-  await page.getByLabel('API token').fill(token);
-  await Promise.all([page.waitForURL(`${server.url}/ui`), page.getByRole('button', { name: 'Sign in' }).click()]);
-  return { context, page, errors };
-}
-
-async function h1(page) {
-  return (await page.locator('h1').innerText()).trim();
-}
-
-/** Submits a form by clicking `button` and returns the response of the resulting navigation. */
-async function submit(page, button) {
-  const [response] = await Promise.all([page.waitForNavigation(), button.click()]);
-  return response;
-}
-
-async function screenshot(page, name) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
-}
-
-/** Form controls without an associated <label>, and the number of <h1>s, on the current page. */
-async function accessibilityReport(page) {
-  return page.evaluate(() => {
-    const unlabelled = [];
-    for (const el of document.querySelectorAll('input, select, textarea')) {
-      if (el.type === 'hidden') continue;
-      const labels = [...(el.labels ?? [])].filter((l) => l.textContent.trim() !== '');
-      if (labels.length === 0) unlabelled.push(el.outerHTML.slice(0, 120));
-    }
-    return { unlabelled, h1s: document.querySelectorAll('h1').length };
-  });
-}
-
-async function assertAccessible(page, where) {
-  const { unlabelled, h1s } = await accessibilityReport(page);
-  assert.deepEqual(unlabelled, [], `${where}: every control has a label`);
-  assert.equal(h1s, 1, `${where}: exactly one h1`);
-}
-
 /** The page tree of a space view as nested [title, [children…]] pairs. */
 async function treeOf(page) {
   return page.locator('#page-tree').evaluate((root) => {
@@ -239,27 +90,12 @@ const status = (page) => page.locator('main [role="status"]:not([hidden])');
 // Set-up and tear-down
 
 before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_BIN,
-    timeout: SERVER_START_TIMEOUT,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}, { timeout: 2 * SERVER_START_TIMEOUT });
+  await setUp({ token: ADMIN_TOKEN, prefix: 'orbit-browser-knowledge-' });
+}, SET_UP_OPTIONS);
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await stopServer(server);
-}, { timeout: 15_000 });
+  await tearDown();
+}, TEAR_DOWN_OPTIONS);
 
 // ---------------------------------------------------------------------------
 // Scenarios
@@ -294,7 +130,7 @@ test('a. spaces and a page tree made in the UI; a page shows breadcrumbs, its co
     // The Spaces tab of the workspace.
     await page.goto(`/ui/w/${ws.slug}`);
     await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Spaces' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/spaces`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/spaces`);
     assert.equal(await h1(page), 'Knowledge A');
     assert.match(await page.locator('main').innerText(), /no spaces you can see/);
     await assertAccessible(page, 'spaces');
@@ -316,7 +152,7 @@ test('a. spaces and a page tree made in the UI; a page shows breadcrumbs, its co
     assert.match(await row.innerText(), new RegExp(`Handbook\\s+${spaceSlug}\\s+workspace\\s+How we work`));
     await screenshot(page, 'knowledge-spaces.png');
     await row.getByRole('link', { name: 'Handbook' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/spaces/${spaceSlug}`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/spaces/${spaceSlug}`);
 
     // A page tree: Getting started › Install guide › Linux, and a second root page.
     const newPage = async (title, parent, body = '') => {
@@ -414,7 +250,7 @@ test('b. the editor previews as you type, keeps a draft across a reload, and sav
     page.on('request', (r) => { if (r.url().endsWith('.KnowledgeService/RenderMarkdown')) renders.push(r); });
     await page.goto(`/ui/w/${ws.slug}/pages/${created.id}`);
     await page.getByRole('navigation', { name: 'Page' }).getByRole('link', { name: 'Edit' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/pages/${created.id}/edit`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/pages/${created.id}/edit`);
     assert.equal(await h1(page), 'Edit “Runbook”');
     assert.equal(await page.locator('input[name="base_revision"]').inputValue(), '1');
     assert.equal(await page.locator('#draft-note').isVisible(), false, 'no draft yet');
@@ -537,7 +373,7 @@ test('d. history: restoring an old revision makes a new one; compare shows what 
   try {
     await page.goto(`/ui/w/${ws.slug}/pages/${p.id}`);
     await page.getByRole('navigation', { name: 'Page' }).getByRole('link', { name: 'History' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/pages/${p.id}/history`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/pages/${p.id}/history`);
     assert.equal(await h1(page), 'History of “Policy”');
     const rows = page.locator('table#revisions tbody tr');
     assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.revision)), ['3', '2', '1']);
@@ -549,13 +385,13 @@ test('d. history: restoring an old revision makes a new one; compare shows what 
 
     // View an old revision.
     await first.getByRole('link', { name: 'View revision 1' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/pages/${p.id}/history/1`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/pages/${p.id}/history/1`);
     assert.match(await page.locator('.revision-body').innerText(), /First text\./);
 
     // Compare 1 → 2: removed and added lines, HTML shown as text.
     await page.goto(`/ui/w/${ws.slug}/pages/${p.id}/history`);
     await page.getByRole('link', { name: 'Compare revision 2 with previous' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/pages/${p.id}/history/1/2`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/pages/${p.id}/history/1/2`);
     const diff = page.locator('.diff');
     assert.match(await diff.locator('del').innerText(), /First text\./);
     assert.match(await diff.locator('ins').innerText(), /Second text with <em>tags<\/em> & ampersands\./);
@@ -635,7 +471,7 @@ test('e. search: suggestions as you type, keyboard choice, typos, results pages'
     await page.keyboard.press('ArrowDown');
     await listbox.waitFor({ state: 'visible' });
     assert.match(await listbox.getByRole('option', { selected: true }).innerText(), /Kubernetes deployment handbook/);
-    await Promise.all([page.waitForURL(`${server.url}/ui/w/${ws.slug}/pages/${target.id}`), page.keyboard.press('Enter')]);
+    await Promise.all([page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/pages/${target.id}`), page.keyboard.press('Enter')]);
     assert.equal(await h1(page), 'Kubernetes deployment handbook');
 
     // Enter without choosing: the full results page (also what happens without JavaScript).

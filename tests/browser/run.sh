@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Orbit's headless-Chromium UI tests (ui.test.mjs, knowledge.test.mjs, workflows.test.mjs),
+# Runs Orbit's headless-Chromium UI tests (every *.test.mjs here; helpers.mjs holds what they share),
 # from any directory. workflows.test.mjs also needs git (for a local `git daemon`).
 #
 #   tests/browser/run.sh                                 # all scenarios
@@ -29,4 +29,4 @@ if [[ ! -d "$here/node_modules/playwright-core" ]]; then
 fi
 
 cd "$here"
-exec node --test "$@" "$here/ui.test.mjs" "$here/knowledge.test.mjs" "$here/workflows.test.mjs"
+exec node --test "$@" "$here"/*.test.mjs

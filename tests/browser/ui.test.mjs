@@ -10,145 +10,23 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  setUp, tearDown, SET_UP_OPTIONS, TEAR_DOWN_OPTIONS, h, api, apiOk, uniqueSlug, newContext, signedIn, h1,
+  submit, screenshot, accessibilityReport,
+} from './helpers.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
-const ORBIT_BIN = process.env.ORBIT_BIN || join(REPO, 'target', 'debug', 'orbit');
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SCREENSHOTS = join(HERE, 'screenshots');
 const ADMIN_TOKEN = 'orbit-browser-test-bootstrap-token-0123456789';
 
 const TEST_TIMEOUT = 30_000; // per test
-const ACTION_TIMEOUT = 10_000; // per browser action / expectation
-const SERVER_START_TIMEOUT = 20_000;
-
-let server; // { proc, url, dataDir, output() }
-let browser;
-
-// ---------------------------------------------------------------------------
-// The Orbit server
-
-function startServer() {
-  if (!existsSync(ORBIT_BIN)) {
-    throw new Error(`orbit binary not found at ${ORBIT_BIN}: build it (cargo build -p orbit) or set ORBIT_BIN`);
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'orbit-browser-'));
-  const proc = spawn(ORBIT_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, ORBIT_BOOTSTRAP_TOKEN: ADMIN_TOKEN, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-  const output = () => `--- orbit stdout ---\n${stdout}\n--- orbit stderr ---\n${stderr.slice(-4000)}`;
-
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`orbit serve printed no URL within ${SERVER_START_TIMEOUT} ms\n${output()}`));
-    }, SERVER_START_TIMEOUT);
-    proc.on('error', (err) => { clearTimeout(timer); reject(err); });
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`orbit serve exited early (code ${code}, signal ${signal})\n${output()}`));
-    });
-    proc.stdout.setEncoding('utf8').on('data', (d) => {
-      stdout += d;
-      const m = stdout.match(/Orbit is listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ proc, url: m[1].replace(/\/$/, ''), dataDir, output });
-      }
-    });
-  });
-}
-
-async function stopServer(s) {
-  if (!s) return;
-  const { proc } = s;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  rmSync(s.dataDir, { recursive: true, force: true });
-}
-
-// Should the runner die without running `after`, do not leave a server behind.
-process.on('exit', () => {
-  if (server && server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
-});
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/** Calls a Connect JSON method, e.g. api('UserService/CreateUser', {login: 'bob'}). */
-async function api(method, body, token = ADMIN_TOKEN) {
-  const res = await fetch(`${server.url}/orbit.v1.${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body ?? {}),
-    signal: AbortSignal.timeout(ACTION_TIMEOUT),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
 
 /** Creates the user "bob" through the API unless he exists. */
 async function ensureBob() {
   const found = await api('UserService/GetUser', { user: 'bob' });
   if (found.status === 200) return found.json.user;
   return (await apiOk('UserService/CreateUser', { login: 'bob', displayName: 'Bob Builder' })).user;
-}
-
-async function apiOk(method, body, token) {
-  const r = await api(method, body, token);
-  assert.equal(r.status, 200, `${method} answered ${r.status}: ${r.text}`);
-  return r.json;
-}
-
-let counter = 0;
-/** A slug unique within this run. */
-function uniqueSlug(prefix) {
-  counter += 1;
-  return `${prefix}-${Date.now().toString(36)}-${counter}`;
-}
-
-async function newContext() {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1200, height: 800 } });
-  context.setDefaultTimeout(ACTION_TIMEOUT);
-  context.setDefaultNavigationTimeout(ACTION_TIMEOUT);
-  return context;
-}
-
-/** A fresh browser context, signed in with `token` through the login form. */
-async function signedIn(token = ADMIN_TOKEN) {
-  const context = await newContext();
-  const page = await context.newPage();
-  await page.goto('/ui/login');
-  await page.getByLabel('API token').fill(token);
-  await Promise.all([page.waitForURL(`${server.url}/ui`), page.getByRole('button', { name: 'Sign in' }).click()]);
-  return { context, page };
-}
-
-async function h1(page) {
-  return (await page.locator('h1').innerText()).trim();
-}
-
-/** Submits a form by clicking `button` and returns the response of the resulting navigation. */
-async function submit(page, button) {
-  const [response] = await Promise.all([page.waitForNavigation(), button.click()]);
-  return response;
 }
 
 /** The create-workspace form on the home page. */
@@ -163,49 +41,16 @@ async function switcherOptions(page) {
   return page.locator('select#ws-switch option').evaluateAll((opts) => opts.map((o) => ({ value: o.value, text: o.textContent.trim() })));
 }
 
-async function screenshot(page, name) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
-}
-
-/** Form controls without an associated <label>, and the number of <h1>s, on the current page. */
-async function accessibilityReport(page) {
-  return page.evaluate(() => {
-    const unlabelled = [];
-    for (const el of document.querySelectorAll('input, select, textarea')) {
-      if (el.type === 'hidden') continue;
-      const labels = [...(el.labels ?? [])].filter((l) => l.textContent.trim() !== '');
-      if (labels.length === 0) unlabelled.push(el.outerHTML.slice(0, 120));
-    }
-    return { unlabelled, h1s: document.querySelectorAll('h1').length };
-  });
-}
-
 // ---------------------------------------------------------------------------
 // Set-up and tear-down
 
 before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_BIN,
-    timeout: SERVER_START_TIMEOUT,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}, { timeout: 2 * SERVER_START_TIMEOUT });
+  await setUp({ token: ADMIN_TOKEN, prefix: 'orbit-browser-' });
+}, SET_UP_OPTIONS);
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await stopServer(server);
-}, { timeout: 15_000 });
+  await tearDown();
+}, TEAR_DOWN_OPTIONS);
 
 // ---------------------------------------------------------------------------
 // Scenarios
@@ -285,7 +130,7 @@ test('2. create workspaces with the form and switch between them with the keyboa
     // ...then Tab to "Go" and press Enter.
     await page.keyboard.press('Tab');
     assert.deepEqual(await active(), { tag: 'BUTTON', id: '', text: 'Go' }, 'Tab after the switcher focuses its Go button');
-    await Promise.all([page.waitForURL(`${server.url}/ui/w/${first.slug}`), page.keyboard.press('Enter')]);
+    await Promise.all([page.waitForURL(`${h.server.url}/ui/w/${first.slug}`), page.keyboard.press('Enter')]);
     assert.equal(await h1(page), first.name);
     assert.equal(await select.inputValue(), first.slug);
   } finally {
@@ -346,7 +191,7 @@ test('4. members: add bob, make him a viewer, the last owner stays, remove bob',
     const ws = { name: 'Members Test', slug: uniqueSlug('members') };
     await createWorkspaceViaForm(page, ws.name, ws.slug);
     await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Members' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/members`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/members`);
     assert.equal(await h1(page), ws.name);
 
     const rows = page.locator('table#members tbody tr');
@@ -429,7 +274,7 @@ test('6. API tokens: the secret is shown once, works, and stops working when rev
   try {
     const name = `ci-${Date.now().toString(36)}`;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
-    await page.waitForURL(`${server.url}/ui/tokens`);
+    await page.waitForURL(`${h.server.url}/ui/tokens`);
     assert.equal(await h1(page), 'API tokens');
     await page.getByLabel('Name').fill(name);
     await page.getByLabel('Expires after').selectOption('7');

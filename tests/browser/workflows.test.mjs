@@ -2,7 +2,7 @@
 // the header's "N running" indicator) and of knowledge sync with git from a space's page,
 // in headless Chromium.
 //
-// Same set-up as ui.test.mjs: starts its own `orbit serve` (ORBIT_BIN, default
+// Set up by helpers.mjs, which starts its own `orbit serve` (ORBIT_BIN, default
 // <repo>/target/debug/orbit) on 127.0.0.1:0 with a fresh data directory, a bootstrap token
 // and ORBIT_ENABLE_DEMO_WORKFLOWS=1 (which registers `orbit.demo.steps`), drives Debian's
 // /usr/bin/chromium (CHROMIUM_BIN overrides) through playwright-core, and stops the server
@@ -15,116 +15,33 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import {
+  setUp, tearDown, SET_UP_OPTIONS, TEAR_DOWN_OPTIONS, h, api, apiOk, uniqueSlug, signedIn, h1, submit,
+  screenshot, assertAccessible,
+} from './helpers.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
-const ORBIT_BIN = process.env.ORBIT_BIN || join(REPO, 'target', 'debug', 'orbit');
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const SCREENSHOTS = join(HERE, 'screenshots');
 const ADMIN_TOKEN = 'orbit-browser-test-bootstrap-token-workflows-0123456789';
 const DEMO = 'orbit.demo.steps';
 
 const TEST_TIMEOUT = 60_000; // per test
-const ACTION_TIMEOUT = 10_000; // per browser action / expectation
 const RUN_TIMEOUT = 20_000; // a run reaching the state a test waits for
-const SERVER_START_TIMEOUT = 20_000;
 
-let server; // { proc, url, dataDir, output() }
-let browser;
 const scratch = mkdtempSync(join(tmpdir(), 'orbit-browser-workflows-scratch-'));
 
 // ---------------------------------------------------------------------------
-// The Orbit server (as in ui.test.mjs, with the demo workflow enabled)
-
-function startServer() {
-  if (!existsSync(ORBIT_BIN)) {
-    throw new Error(`orbit binary not found at ${ORBIT_BIN}: build it (cargo build -p orbit) or set ORBIT_BIN`);
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'orbit-browser-workflows-'));
-  const proc = spawn(ORBIT_BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    env: { ...process.env, ORBIT_BOOTSTRAP_TOKEN: ADMIN_TOKEN, ORBIT_ENABLE_DEMO_WORKFLOWS: '1', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
-  const output = () => `--- orbit stdout ---\n${stdout}\n--- orbit stderr ---\n${stderr.slice(-4000)}`;
-
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`orbit serve printed no URL within ${SERVER_START_TIMEOUT} ms\n${output()}`));
-    }, SERVER_START_TIMEOUT);
-    proc.on('error', (err) => { clearTimeout(timer); reject(err); });
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`orbit serve exited early (code ${code}, signal ${signal})\n${output()}`));
-    });
-    proc.stdout.setEncoding('utf8').on('data', (d) => {
-      stdout += d;
-      const m = stdout.match(/Orbit is listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ proc, url: m[1].replace(/\/$/, ''), dataDir, output });
-      }
-    });
-  });
-}
-
-async function stopServer(s) {
-  if (!s) return;
-  const { proc } = s;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  rmSync(s.dataDir, { recursive: true, force: true });
-}
+// git daemons
 
 const daemons = new Set(); // git daemons still running
 process.on('exit', () => {
-  if (server && server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
   for (const d of daemons) d.kill('SIGKILL');
 });
 
 // ---------------------------------------------------------------------------
-// Helpers (the API ones as in ui.test.mjs)
-
-/** Calls a Connect JSON method, e.g. api('UserService/CreateUser', {login: 'bob'}). */
-async function api(method, body, token = ADMIN_TOKEN) {
-  const res = await fetch(`${server.url}/orbit.v1.${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body ?? {}),
-    signal: AbortSignal.timeout(ACTION_TIMEOUT),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-async function apiOk(method, body, token) {
-  const r = await api(method, body, token);
-  assert.equal(r.status, 200, `${method} answered ${r.status}: ${r.text}`);
-  return r.json;
-}
-
-let counter = 0;
-/** A slug unique within this run. */
-function uniqueSlug(prefix) {
-  counter += 1;
-  return `${prefix}-${Date.now().toString(36)}-${counter}`;
-}
+// Helpers
 
 /** A workspace of which admin is the owner. */
 async function workspace(name) {
@@ -152,61 +69,6 @@ async function waitForRun(ws, id, statuses, timeout = RUN_TIMEOUT) {
     if (Date.now() > deadline) assert.fail(`run ${id} is ${run.status}, not ${statuses.join(' or ')}, after ${timeout} ms: ${JSON.stringify(run)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function newContext(options = {}) {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1200, height: 800 }, ...options });
-  context.setDefaultTimeout(ACTION_TIMEOUT);
-  context.setDefaultNavigationTimeout(ACTION_TIMEOUT);
-  return context;
-}
-
-/** A fresh browser context, signed in with `token` through the login form. */
-async function signedIn(token = ADMIN_TOKEN, options = {}) {
-  const context = await newContext(options);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  // Expected 4xx answers (refused cancels, bad filters) are logged by Chromium as failed loads: not script errors.
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
-  await page.goto('/ui/login');
-  await page.getByLabel('API token').fill(token);
-  await Promise.all([page.waitForURL(`${server.url}/ui`), page.getByRole('button', { name: 'Sign in' }).click()]);
-  return { context, page, errors };
-}
-
-async function h1(page) {
-  return (await page.locator('h1').innerText()).trim();
-}
-
-/** Submits a form by clicking `button` and returns the response of the resulting navigation. */
-async function submit(page, button) {
-  const [response] = await Promise.all([page.waitForNavigation(), button.click()]);
-  return response;
-}
-
-async function screenshot(page, name) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
-}
-
-/** Form controls without an associated <label>, and the number of <h1>s, on the current page. */
-async function accessibilityReport(page) {
-  return page.evaluate(() => {
-    const unlabelled = [];
-    for (const el of document.querySelectorAll('input, select, textarea, progress')) {
-      if (el.type === 'hidden') continue;
-      const labels = [...(el.labels ?? [])].filter((l) => l.textContent.trim() !== '');
-      if (labels.length === 0 && !el.getAttribute('aria-label')) unlabelled.push(el.outerHTML.slice(0, 120));
-    }
-    return { unlabelled, h1s: document.querySelectorAll('h1').length };
-  });
-}
-
-async function assertAccessible(page, where) {
-  const { unlabelled, h1s } = await accessibilityReport(page);
-  assert.deepEqual(unlabelled, [], `${where}: every control has a label`);
-  assert.equal(h1s, 1, `${where}: exactly one h1`);
 }
 
 const notice = (page) => page.locator('main [role="status"]');
@@ -280,29 +142,14 @@ async function gitDaemon() {
 // Set-up and tear-down
 
 before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_BIN,
-    timeout: SERVER_START_TIMEOUT,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}, { timeout: 2 * SERVER_START_TIMEOUT });
+  await setUp({ token: ADMIN_TOKEN, env: { ORBIT_ENABLE_DEMO_WORKFLOWS: '1' }, prefix: 'orbit-browser-workflows-' });
+}, SET_UP_OPTIONS);
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  await stopServer(server);
+  await tearDown();
   for (const d of daemons) d.kill('SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
-}, { timeout: 15_000 });
+}, TEAR_DOWN_OPTIONS);
 
 // ---------------------------------------------------------------------------
 // Scenarios
@@ -397,7 +244,7 @@ test('b. a long run is cancelled from its page; without JavaScript the page refr
     await indicator(page).waitFor({ state: 'hidden', timeout: 5_000 });
 
     // Cancelling again is refused with the service's reason, as an alert on the run's page.
-    const again = await page.request.post(`${runUrl(ws, id)}/cancel`, { headers: { origin: server.url } });
+    const again = await page.request.post(`${runUrl(ws, id)}/cancel`, { headers: { origin: h.server.url } });
     assert.equal(again.status(), 400);
     assert.match(await again.text(), /role="alert">Cannot cancel: /);
     // A GET on the form's address goes back to the run.
@@ -421,7 +268,7 @@ test('b. a long run is cancelled from its page; without JavaScript the page refr
     await plain.page.waitForEvent('load', { timeout: 6_000 });
     assert.ok(loads.length >= 2, 'the page reloaded itself');
     await plain.page.locator('header #activity').click();
-    await plain.page.waitForURL(`${server.url}/ui/w/${ws.slug}/workflows?status=running`);
+    await plain.page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/workflows?status=running`);
     assert.deepEqual(await plain.page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.runId)), [other]);
     await plain.page.goto(runUrl(ws, other));
     await submit(plain.page, plain.page.getByRole('button', { name: 'Cancel' }));
@@ -472,7 +319,7 @@ test('c. a failed run shows its error; Retry after the cause is fixed succeeds w
     assert.equal(JSON.parse(run.result).outputs.length, 3);
 
     // Retrying a run that succeeded is refused, with the reason as an alert.
-    const refused = await page.request.post(`${runUrl(ws, id)}/retry`, { headers: { origin: server.url } });
+    const refused = await page.request.post(`${runUrl(ws, id)}/retry`, { headers: { origin: h.server.url } });
     assert.equal(refused.status(), 400);
     assert.match(await refused.text(), /role="alert">Cannot retry: only failed or cancelled runs can be retried/);
     assert.deepEqual(errors, []);
@@ -500,7 +347,7 @@ test('d. the runs list: newest first, filters by status and kind, pages', { time
     // The Workflows tab.
     await page.goto(`/ui/w/${ws.slug}`);
     await page.getByRole('navigation', { name: 'Workspace' }).getByRole('link', { name: 'Workflows', exact: true }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/workflows`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/workflows`);
     assert.equal(await h1(page), 'Workflows D');
     await assertAccessible(page, 'runs list');
     const ids = () => page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.runId));
@@ -531,7 +378,7 @@ test('d. the runs list: newest first, filters by status and kind, pages', { time
     assert.deepEqual(await page.locator('#runs [data-field="status"]').allInnerTexts(), ['Failed']);
     assert.equal(await page.getByLabel('Status').inputValue(), 'failed', 'the filter stays chosen');
     await page.getByRole('link', { name: `Demo steps ${failing}` }).click();
-    await page.waitForURL(`${server.url}${runUrl(ws, failing)}`);
+    await page.waitForURL(`${h.server.url}${runUrl(ws, failing)}`);
     assert.equal(await runStatus(page).innerText(), 'Failed');
 
     // By kind: no knowledge syncs here.
@@ -539,7 +386,7 @@ test('d. the runs list: newest first, filters by status and kind, pages', { time
     assert.equal(await page.locator('#runs').count(), 0);
     assert.equal(await page.locator('#no-runs').innerText(), 'No runs match these filters.');
     await page.getByRole('link', { name: 'Clear filters' }).click();
-    await page.waitForURL(`${server.url}/ui/w/${ws.slug}/workflows`);
+    await page.waitForURL(`${h.server.url}/ui/w/${ws.slug}/workflows`);
 
     // A status the list does not know: an alert, not a crash.
     const bad = await page.goto(`/ui/w/${ws.slug}/workflows?status=sleeping`);
@@ -619,7 +466,7 @@ test('e. sync a space to git from its page: the run succeeds and the repository 
 
     // The space page lists the sync.
     await page.getByRole('link', { name: 'Back to the space Handbook' }).click();
-    await page.waitForURL(`${server.url}${spaceUrl}`);
+    await page.waitForURL(`${h.server.url}${spaceUrl}`);
     const recent = page.getByRole('list', { name: 'Recent syncs' });
     assert.match(await recent.innerText(), new RegExp(`Succeeded\\s+Export to ${daemon.remote.replace(/[.]/g, '\\.')}`));
     assert.deepEqual(errors, []);
