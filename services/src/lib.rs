@@ -46,7 +46,7 @@ pub struct Deps {
     pub limits: Limits,
     pub workflows: Arc<dyn WorkflowEngine>,
     /// The workflow kinds this server starts (their definitions validate input).
-    pub workflow_definitions: WorkflowRegistry,
+    pub workflow_definitions: Arc<WorkflowRegistry>,
 }
 
 /// Size limits of user content.

@@ -50,7 +50,9 @@ impl Default for HttpConfig {
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub services: Services,
+    /// Behind an `Arc`: axum clones the state for every request (and the router for every
+    /// connection), and a deep clone of every service costs memory and CPU under load.
+    pub services: Arc<Services>,
     pub auth: Arc<dyn Authenticator>,
     pub config: Arc<HttpConfig>,
     pub metrics: Arc<metrics::Metrics>,
@@ -60,7 +62,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(services: Services, auth: Arc<dyn Authenticator>, config: HttpConfig) -> Self {
         AppState {
-            services,
+            services: Arc::new(services),
             auth,
             config: Arc::new(config),
             metrics: Arc::default(),

@@ -247,7 +247,7 @@ impl App {
                 max_page_bytes: config.max_page_bytes,
             },
             workflows: engine,
-            workflow_definitions: registry.clone(),
+            workflow_definitions: Arc::new(registry.clone()),
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
