@@ -77,6 +77,8 @@ const KEYWORDS_BOOST: Score = 1.0;
 const PREFIX_WEIGHT: Score = 0.5;
 /// Weight of a match with typos relative to an exact match's field boost.
 const TYPO_WEIGHT: Score = 0.3;
+/// Typo tolerance is applied when the exact and prefix query finds fewer documents than this.
+const TYPOS_BELOW: u64 = 50;
 
 /// The schema's fields.
 #[derive(Clone, Copy)]
@@ -296,11 +298,38 @@ impl Inner {
         Box::new(BooleanQuery::new(alternatives))
     }
 
+    /// Searches with typo tolerance only where exact and prefix matches are scarce: expanding
+    /// every word to every term within one or two edits, in every field, costs several times
+    /// the exact query on a large index, and a person who typed a word that is there wants
+    /// what has that word. The choice depends on the query alone, not on the page asked for,
+    /// so paging through the results stays consistent.
     fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
-        let f = self.fields;
         let words = text::query_words(&self.analyzer, &query.text);
+        if words.iter().all(|w| w.distance == 0) {
+            return self.execute(query, &words);
+        }
+        let exact: Vec<text::QueryWord> = words
+            .iter()
+            .map(|w| text::QueryWord {
+                distance: 0,
+                ..w.clone()
+            })
+            .collect();
+        let found = self.execute(query, &exact)?;
+        if found.total >= TYPOS_BELOW {
+            return Ok(found);
+        }
+        self.execute(query, &words)
+    }
+
+    fn execute(
+        &self,
+        query: &SearchQuery,
+        words: &[text::QueryWord],
+    ) -> Result<SearchResults, SearchError> {
+        let f = self.fields;
         let mut clauses = self.filter(query);
-        for word in &words {
+        for word in words {
             clauses.push((Occur::Must, self.word_query(word)));
         }
         let tantivy_query = BooleanQuery::new(clauses);
@@ -377,7 +406,7 @@ impl Inner {
                 id: text_of(f.id),
                 space_id: text_of(f.space_id),
                 title: text_of(f.title),
-                snippet: text::snippet(&self.analyzer, f.body, body, &words),
+                snippet: text::snippet(&self.analyzer, f.body, body, words),
                 score,
             });
         }
@@ -606,6 +635,33 @@ mod tests {
             doc_key(&WorkspaceId::new("a/b"), "c"),
             doc_key(&WorkspaceId::new("a"), "b/c")
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typos_widen_a_query_only_when_exact_matches_are_scarce() {
+        let index = TantivyIndex::in_memory().unwrap();
+        let mut docs: Vec<SearchDoc> = (0..TYPOS_BELOW)
+            .map(|i| {
+                doc(
+                    "w",
+                    &format!("exact-{i}"),
+                    "Notes",
+                    "the deployment checklist",
+                    i as i64,
+                )
+            })
+            .collect();
+        docs.push(doc("w", "typo", "Notes", "the deploymant checklist", 0));
+        index.upsert(&docs).await.unwrap();
+        index.refresh().await.unwrap();
+
+        // "deployment" is in TYPOS_BELOW documents: its one-edit neighbour is not added.
+        let exact = index.search(&query("w", "deployment")).await.unwrap();
+        assert_eq!(exact.total, TYPOS_BELOW);
+        // "deploymant" is in one document: the query widens to its neighbours within one edit.
+        let scarce = index.search(&query("w", "deploymant")).await.unwrap();
+        assert_eq!(scarce.total, TYPOS_BELOW + 1);
+        assert_eq!(scarce.hits[0].id, "typo", "the exact match ranks first");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
