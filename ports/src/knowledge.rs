@@ -13,6 +13,19 @@ pub struct IndexJob {
     pub page_id: PageId,
 }
 
+/// A page revision's body as rendered by one version of the renderer, kept so that reads do
+/// not render again (rendering and sanitizing a page costs far more than reading it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRender {
+    /// The page revision that was rendered.
+    pub revision: i64,
+    /// The renderer's version: a rendering by another version is not used.
+    pub renderer: i64,
+    pub html: String,
+    /// (level 1–6, text, anchor id), in document order.
+    pub headings: Vec<(u8, String, String)>,
+}
+
 /// Knowledge spaces, pages and their revisions.
 ///
 /// Invariants every implementation keeps (checked by the contract suite):
@@ -83,6 +96,21 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         workspace: &WorkspaceId,
         id: &PageId,
     ) -> Result<Option<Page>, StoreError>;
+    /// The stored rendering of the page (of whichever revision was stored last); `None` if
+    /// there is none or the page is not in the workspace.
+    async fn get_render(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+    ) -> Result<Option<StoredRender>, StoreError>;
+    /// Keeps a rendering of the page, replacing a stored one of an older or the same
+    /// revision (never a newer one). Does nothing if the page is not in the workspace.
+    async fn put_render(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+        render: &StoredRender,
+    ) -> Result<(), StoreError>;
     /// All pages of a space (without bodies), in no particular order.
     async fn list_pages(
         &self,

@@ -21,7 +21,7 @@ mod workflow;
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
 pub use git::{GitAuthor, GitClient, GitError, GitFile};
-pub use knowledge::{IndexJob, KnowledgeStore};
+pub use knowledge::{IndexJob, KnowledgeStore, StoredRender};
 pub use markdown::{MarkdownRenderer, Rendered};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,

@@ -14,4 +14,11 @@ pub struct Rendered {
 /// and bounded in time and memory for any input within the body size limit.
 pub trait MarkdownRenderer: Send + Sync + 'static {
     fn render(&self, markdown: &str) -> Rendered;
+
+    /// The plain text and headings of `markdown`, as [`render`](Self::render) gives them;
+    /// `html` may be left empty. For search indexing, which needs no HTML: an implementation
+    /// can skip producing and sanitizing it.
+    fn text(&self, markdown: &str) -> Rendered {
+        self.render(markdown)
+    }
 }

@@ -7,8 +7,13 @@ use orbit_core::knowledge::{
     validate_body, validate_title,
 };
 use orbit_core::{Actor, Error, PageId, Result, Role, SpaceId, UserId, WorkspaceId, clean_text};
-use orbit_ports::{Rendered, StoreError};
+use orbit_ports::{Rendered, StoreError, StoredRender};
 use serde::{Deserialize, Serialize};
+
+/// The version of the Markdown rendering kept in the store. Bump it when the renderer's
+/// output changes (an extension, the sanitizer's policy): every page is then rendered anew
+/// on its next read.
+const RENDERER_VERSION: i64 = 1;
 
 /// How a caller names a space.
 #[derive(Debug, Clone)]
@@ -592,8 +597,53 @@ impl KnowledgeService {
             .await
             .map_err(store_err)?;
         self.poke_indexer();
-        let rendered = self.deps.markdown.render(&page.body);
+        let rendered = self.render_and_keep(&page).await;
         Ok(PageView { page, rendered })
+    }
+
+    /// Renders a page's current revision and keeps the result in the store, so reads do not
+    /// render it again. Best effort: failing to keep it only costs a render on a later read.
+    async fn render_and_keep(&self, page: &Page) -> Rendered {
+        let rendered = self.deps.markdown.render(&page.body);
+        let stored = StoredRender {
+            revision: page.revision,
+            renderer: RENDERER_VERSION,
+            html: rendered.html.clone(),
+            headings: rendered.headings.clone(),
+        };
+        if let Err(error) = self
+            .deps
+            .knowledge
+            .put_render(&page.workspace_id, &page.id, &stored)
+            .await
+        {
+            tracing::warn!(%error, page = %page.id, "could not keep the page's rendering");
+        }
+        rendered
+    }
+
+    /// The page's rendering: the stored one when it is of this revision and renderer
+    /// version, else rendered anew (and kept).
+    async fn rendering(&self, page: &Page) -> Rendered {
+        match self
+            .deps
+            .knowledge
+            .get_render(&page.workspace_id, &page.id)
+            .await
+        {
+            Ok(Some(r)) if r.revision == page.revision && r.renderer == RENDERER_VERSION => {
+                Rendered {
+                    html: r.html,
+                    text: String::new(),
+                    headings: r.headings,
+                }
+            }
+            Ok(_) => self.render_and_keep(page).await,
+            Err(error) => {
+                tracing::warn!(%error, page = %page.id, "could not read the page's stored rendering");
+                self.deps.markdown.render(&page.body)
+            }
+        }
     }
 
     /// Loads a page the actor may see, through the cache.
@@ -636,7 +686,7 @@ impl KnowledgeService {
                     .await
                     .map_err(store_err)?
                     .ok_or_else(|| page_not_found(id))?;
-                let rendered = self.deps.markdown.render(&page.body);
+                let rendered = self.rendering(&page).await;
                 let p = &page;
                 let cached = CachedPage {
                     id: p.id.to_string(),
@@ -712,7 +762,7 @@ impl KnowledgeService {
         self.cache.invalidate(vec![page_key(ws, &page.id)]).await;
         result.map_err(store_err)?;
         self.poke_indexer();
-        let rendered = self.deps.markdown.render(&page.body);
+        let rendered = self.render_and_keep(&page).await;
         Ok(PageView { page, rendered })
     }
 

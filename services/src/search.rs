@@ -151,7 +151,7 @@ impl SearchIndexer {
     }
 
     fn doc(&self, page: &orbit_core::knowledge::Page) -> SearchDoc {
-        let rendered = self.deps.markdown.render(&page.body);
+        let rendered = self.deps.markdown.text(&page.body);
         SearchDoc {
             workspace_id: page.workspace_id.clone(),
             kind: DocKind::Page,

@@ -5,7 +5,7 @@ use orbit_core::knowledge::{Page, PathSlug, Revision, Space, Visibility};
 use orbit_core::{
     Membership, PageId, Role, SpaceId, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
-use orbit_ports::{KnowledgeStore, StoreError, UserStore, WorkspaceStore};
+use orbit_ports::{KnowledgeStore, StoreError, StoredRender, UserStore, WorkspaceStore};
 use std::sync::Arc;
 
 fn space(id: &str, ws: &str, slug: &str, visibility: Visibility) -> Space {
@@ -465,7 +465,80 @@ where
     assert_eq!(s.get_page(&w2, &PageId::new("k-p9")).await.unwrap(), None);
     assert!(s.list_spaces(&w2).await.unwrap().is_empty());
 
+    renders(s).await;
     concurrent_moves(store.clone()).await;
+}
+
+fn render(revision: i64, html: &str) -> StoredRender {
+    StoredRender {
+        revision,
+        renderer: 1,
+        html: html.into(),
+        headings: vec![(2, "Setup \"quoted\" <b>".into(), "setup".into())],
+    }
+}
+
+/// Stored renderings: kept per page, never of another workspace's page, never replaced by an
+/// older revision's, gone with their page.
+async fn renders(s: &dyn KnowledgeStore) {
+    let w1 = WorkspaceId::new("k-w1");
+    let w2 = WorkspaceId::new("k-w2");
+    let id = PageId::new("k-pr");
+    s.create_space(
+        &space("k-sr", "k-w1", "renders", Visibility::Workspace),
+        &[],
+    )
+    .await
+    .unwrap();
+    let p = page("k-pr", "k-w1", "k-sr", None, "rendered", 0);
+    s.create_page(&p, &first(&p), "job-r1").await.unwrap();
+    assert_eq!(s.get_render(&w1, &id).await.unwrap(), None);
+
+    s.put_render(&w1, &id, &render(1, "<p>one</p>"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_render(&w1, &id).await.unwrap(),
+        Some(render(1, "<p>one</p>"))
+    );
+    assert_eq!(
+        s.get_render(&w2, &id).await.unwrap(),
+        None,
+        "not through another workspace"
+    );
+    s.put_render(&w2, &id, &render(9, "<p>intruder</p>"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_render(&w1, &id).await.unwrap(),
+        Some(render(1, "<p>one</p>"))
+    );
+
+    s.put_render(&w1, &id, &render(3, "<p>three</p>"))
+        .await
+        .unwrap();
+    s.put_render(&w1, &id, &render(2, "<p>two</p>"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_render(&w1, &id).await.unwrap(),
+        Some(render(3, "<p>three</p>")),
+        "an older revision's rendering never replaces a newer one"
+    );
+    let mut again = render(3, "<p>three, by renderer 2</p>");
+    again.renderer = 2;
+    s.put_render(&w1, &id, &again).await.unwrap();
+    assert_eq!(s.get_render(&w1, &id).await.unwrap(), Some(again));
+
+    let missing = PageId::new("k-nothing");
+    s.put_render(&w1, &missing, &render(1, "<p>x</p>"))
+        .await
+        .unwrap();
+    assert_eq!(s.get_render(&w1, &missing).await.unwrap(), None);
+
+    s.delete_page(&w1, &id, "job-r2").await.unwrap();
+    assert_eq!(s.get_render(&w1, &id).await.unwrap(), None);
+    drain_jobs(s).await;
 }
 
 /// Two pages moved under each other at the same moment: at most one move may win.

@@ -509,3 +509,18 @@ fn random_hostile_fragments() {
         assert!(!out.html.contains("<input type=\"text\""), "{md:?}");
     }
 }
+
+#[test]
+fn text_only_gives_the_same_text_and_headings_as_a_render() {
+    let renderer = CommonMarkRenderer::new().with_max_input_bytes(4096);
+    let page = "# Payments\n\nThe **ledger** moves `money`.\n\n## Setup\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n\n<script>alert(1)</script>\n";
+    let oversized = "x & y ".repeat(1000);
+    for markdown in [page, "", oversized.as_str()] {
+        let full = renderer.render(markdown);
+        let text = renderer.text(markdown);
+        assert_eq!(text.text, full.text, "{markdown:.40}");
+        assert_eq!(text.headings, full.headings, "{markdown:.40}");
+        assert!(text.html.is_empty());
+    }
+    assert_eq!(renderer.text(page).headings.len(), 2);
+}

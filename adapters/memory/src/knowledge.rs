@@ -4,7 +4,7 @@ use crate::MemoryStore;
 use async_trait::async_trait;
 use orbit_core::knowledge::{Page, PageSummary, PathSlug, Revision, RevisionSummary, Space};
 use orbit_core::{PageId, SpaceId, UserId, WorkspaceId};
-use orbit_ports::{IndexJob, KnowledgeStore, StoreError};
+use orbit_ports::{IndexJob, KnowledgeStore, StoreError, StoredRender};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Default)]
@@ -13,6 +13,9 @@ pub(crate) struct KnowledgeState {
     members: BTreeSet<(SpaceId, UserId)>,
     pages: BTreeMap<PageId, Page>,
     revisions: BTreeMap<(PageId, i64), Revision>,
+    /// Renderings of pages still present (looked up through `pages`, so never of another
+    /// workspace's or a deleted page).
+    renders: HashMap<PageId, StoredRender>,
     outbox: BTreeMap<String, (i64, IndexJob)>,
     next_job: i64,
 }
@@ -35,6 +38,7 @@ impl KnowledgeState {
             .map(|p| p.id.clone())
             .collect();
         self.revisions.retain(|(p, _), _| !pages.contains(p));
+        self.renders.retain(|p, _| !pages.contains(p));
         self.pages.retain(|_, p| &p.workspace_id != workspace);
     }
 
@@ -232,6 +236,7 @@ impl KnowledgeStore for MemoryStore {
         for p in &pages {
             k.pages.remove(p);
             k.revisions.retain(|(page, _), _| page != p);
+            k.renders.remove(p);
             k.job(&format!("{job_prefix}:{p}"), workspace, p);
         }
         k.members.retain(|(sp, _)| sp != id);
@@ -284,6 +289,39 @@ impl KnowledgeStore for MemoryStore {
         k.revisions
             .insert((page.id.clone(), first.revision), first.clone());
         k.job(job_id, &page.workspace_id, &page.id);
+        Ok(())
+    }
+
+    async fn get_render(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+    ) -> Result<Option<StoredRender>, StoreError> {
+        let s = self.lock();
+        let k = &s.knowledge;
+        if k.pages.get(id).is_none_or(|p| &p.workspace_id != workspace) {
+            return Ok(None);
+        }
+        Ok(k.renders.get(id).cloned())
+    }
+
+    async fn put_render(
+        &self,
+        workspace: &WorkspaceId,
+        id: &PageId,
+        render: &StoredRender,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let k = &mut s.knowledge;
+        if k.pages.get(id).is_none_or(|p| &p.workspace_id != workspace) {
+            return Ok(());
+        }
+        if k.renders
+            .get(id)
+            .is_none_or(|r| r.revision <= render.revision)
+        {
+            k.renders.insert(id.clone(), render.clone());
+        }
         Ok(())
     }
 
@@ -445,6 +483,7 @@ impl KnowledgeStore for MemoryStore {
         }
         k.pages.remove(id);
         k.revisions.retain(|(page, _), _| page != id);
+        k.renders.remove(id);
         k.job(job_id, workspace, id);
         Ok(())
     }

@@ -9,7 +9,7 @@ macro_rules! impl_knowledge_store {
             use $crate::async_trait::async_trait;
             use $crate::orbit_core::knowledge::{Page, PageSummary, PathSlug, Revision, RevisionSummary, Space};
             use $crate::orbit_core::{PageId, SpaceId, UserId, WorkspaceId};
-            use $crate::orbit_ports::{IndexJob, KnowledgeStore, StoreError};
+            use $crate::orbit_ports::{IndexJob, KnowledgeStore, StoreError, StoredRender};
             use $crate::rows::{PageRow, PageSummaryRow, RevisionRow, RevisionSummaryRow, SpaceRow};
             use $crate::{db, store_error};
             use $crate::sqlx;
@@ -267,6 +267,46 @@ macro_rules! impl_knowledge_store {
                         .await
                         .map_err(db)?;
                     row.map(PageRow::into_domain).transpose()
+                }
+
+                async fn get_render(&self, workspace: &WorkspaceId, id: &PageId) -> Result<Option<StoredRender>, StoreError> {
+                    let row: Option<(i64, i64, String, String)> = sqlx::query_as(
+                        "SELECT r.revision, r.renderer, r.html, r.headings FROM page_renders r \
+                         JOIN pages p ON p.id = r.page_id WHERE r.page_id = $1 AND p.workspace_id = $2",
+                    )
+                    .bind(id.as_str())
+                    .bind(workspace.as_str())
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(db)?;
+                    let Some((revision, renderer, html, headings)) = row else {
+                        return Ok(None);
+                    };
+                    let headings = $crate::serde_json::from_str(&headings)
+                        .map_err(|e| StoreError::Other(format!("stored headings of page {id} are not valid: {e}")))?;
+                    Ok(Some(StoredRender { revision, renderer, html, headings }))
+                }
+
+                async fn put_render(&self, workspace: &WorkspaceId, id: &PageId, render: &StoredRender) -> Result<(), StoreError> {
+                    let headings = $crate::serde_json::to_string(&render.headings)
+                        .map_err(|e| StoreError::Other(format!("cannot encode headings: {e}")))?;
+                    sqlx::query(
+                        "INSERT INTO page_renders (page_id, revision, renderer, html, headings) \
+                         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM pages WHERE id = $1 AND workspace_id = $6) \
+                         ON CONFLICT (page_id) DO UPDATE SET revision = excluded.revision, renderer = excluded.renderer, \
+                         html = excluded.html, headings = excluded.headings \
+                         WHERE page_renders.revision <= excluded.revision",
+                    )
+                    .bind(id.as_str())
+                    .bind(render.revision)
+                    .bind(render.renderer)
+                    .bind(&render.html)
+                    .bind(headings)
+                    .bind(workspace.as_str())
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                    Ok(())
                 }
 
                 async fn list_pages(&self, workspace: &WorkspaceId, space: &SpaceId) -> Result<Vec<PageSummary>, StoreError> {

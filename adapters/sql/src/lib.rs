@@ -12,7 +12,7 @@ pub mod rows;
 pub mod workflows;
 
 #[doc(hidden)]
-pub use {async_trait, orbit_core, orbit_ports, sqlx};
+pub use {async_trait, orbit_core, orbit_ports, serde_json, sqlx};
 
 use orbit_ports::StoreError;
 
