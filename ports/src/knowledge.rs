@@ -96,13 +96,13 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         workspace: &WorkspaceId,
         id: &PageId,
     ) -> Result<Option<Page>, StoreError>;
-    /// The stored rendering of the page (of whichever revision was stored last); `None` if
-    /// there is none or the page is not in the workspace.
-    async fn get_render(
+    /// The page with its stored rendering (of whichever revision was stored last, if any), in
+    /// one read; `None` if the page is not in the workspace.
+    async fn get_page_with_render(
         &self,
         workspace: &WorkspaceId,
         id: &PageId,
-    ) -> Result<Option<StoredRender>, StoreError>;
+    ) -> Result<Option<(Page, Option<StoredRender>)>, StoreError>;
     /// Keeps a rendering of the page, replacing a stored one of an older or the same
     /// revision (never a newer one). Does nothing if the page is not in the workspace.
     async fn put_render(

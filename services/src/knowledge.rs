@@ -622,30 +622,6 @@ impl KnowledgeService {
         rendered
     }
 
-    /// The page's rendering: the stored one when it is of this revision and renderer
-    /// version, else rendered anew (and kept).
-    async fn rendering(&self, page: &Page) -> Rendered {
-        match self
-            .deps
-            .knowledge
-            .get_render(&page.workspace_id, &page.id)
-            .await
-        {
-            Ok(Some(r)) if r.revision == page.revision && r.renderer == RENDERER_VERSION => {
-                Rendered {
-                    html: r.html,
-                    text: String::new(),
-                    headings: r.headings,
-                }
-            }
-            Ok(_) => self.render_and_keep(page).await,
-            Err(error) => {
-                tracing::warn!(%error, page = %page.id, "could not read the page's stored rendering");
-                self.deps.markdown.render(&page.body)
-            }
-        }
-    }
-
     /// Loads a page the actor may see, through the cache.
     async fn load_page(
         &self,
@@ -679,14 +655,23 @@ impl KnowledgeService {
                 },
             },
             None => {
-                let page = self
+                let (page, stored) = self
                     .deps
                     .knowledge
-                    .get_page(ws, &page_id)
+                    .get_page_with_render(ws, &page_id)
                     .await
                     .map_err(store_err)?
                     .ok_or_else(|| page_not_found(id))?;
-                let rendered = self.rendering(&page).await;
+                let rendered = match stored {
+                    Some(r) if r.revision == page.revision && r.renderer == RENDERER_VERSION => {
+                        Rendered {
+                            html: r.html,
+                            text: String::new(),
+                            headings: r.headings,
+                        }
+                    }
+                    _ => self.render_and_keep(&page).await,
+                };
                 let p = &page;
                 let cached = CachedPage {
                     id: p.id.to_string(),

@@ -481,6 +481,12 @@ fn render(revision: i64, html: &str) -> StoredRender {
 /// Stored renderings: kept per page, never of another workspace's page, never replaced by an
 /// older revision's, gone with their page.
 async fn renders(s: &dyn KnowledgeStore) {
+    async fn stored(s: &dyn KnowledgeStore, ws: &WorkspaceId, id: &PageId) -> Option<StoredRender> {
+        s.get_page_with_render(ws, id)
+            .await
+            .unwrap()
+            .and_then(|(_, r)| r)
+    }
     let w1 = WorkspaceId::new("k-w1");
     let w2 = WorkspaceId::new("k-w2");
     let id = PageId::new("k-pr");
@@ -492,27 +498,29 @@ async fn renders(s: &dyn KnowledgeStore) {
     .unwrap();
     let p = page("k-pr", "k-w1", "k-sr", None, "rendered", 0);
     s.create_page(&p, &first(&p), "job-r1").await.unwrap();
-    assert_eq!(s.get_render(&w1, &id).await.unwrap(), None);
+    assert_eq!(
+        s.get_page_with_render(&w1, &id).await.unwrap(),
+        Some((p.clone(), None))
+    );
+    assert_eq!(
+        s.get_page_with_render(&w2, &id).await.unwrap(),
+        None,
+        "not through another workspace"
+    );
 
     s.put_render(&w1, &id, &render(1, "<p>one</p>"))
         .await
         .unwrap();
+    assert_eq!(stored(s, &w1, &id).await, Some(render(1, "<p>one</p>")));
     assert_eq!(
-        s.get_render(&w1, &id).await.unwrap(),
-        Some(render(1, "<p>one</p>"))
-    );
-    assert_eq!(
-        s.get_render(&w2, &id).await.unwrap(),
+        stored(s, &w2, &id).await,
         None,
         "not through another workspace"
     );
     s.put_render(&w2, &id, &render(9, "<p>intruder</p>"))
         .await
         .unwrap();
-    assert_eq!(
-        s.get_render(&w1, &id).await.unwrap(),
-        Some(render(1, "<p>one</p>"))
-    );
+    assert_eq!(stored(s, &w1, &id).await, Some(render(1, "<p>one</p>")));
 
     s.put_render(&w1, &id, &render(3, "<p>three</p>"))
         .await
@@ -521,23 +529,23 @@ async fn renders(s: &dyn KnowledgeStore) {
         .await
         .unwrap();
     assert_eq!(
-        s.get_render(&w1, &id).await.unwrap(),
+        stored(s, &w1, &id).await,
         Some(render(3, "<p>three</p>")),
         "an older revision's rendering never replaces a newer one"
     );
     let mut again = render(3, "<p>three, by renderer 2</p>");
     again.renderer = 2;
     s.put_render(&w1, &id, &again).await.unwrap();
-    assert_eq!(s.get_render(&w1, &id).await.unwrap(), Some(again));
+    assert_eq!(stored(s, &w1, &id).await, Some(again));
 
     let missing = PageId::new("k-nothing");
     s.put_render(&w1, &missing, &render(1, "<p>x</p>"))
         .await
         .unwrap();
-    assert_eq!(s.get_render(&w1, &missing).await.unwrap(), None);
+    assert_eq!(stored(s, &w1, &missing).await, None);
 
     s.delete_page(&w1, &id, "job-r2").await.unwrap();
-    assert_eq!(s.get_render(&w1, &id).await.unwrap(), None);
+    assert_eq!(s.get_page_with_render(&w1, &id).await.unwrap(), None);
     drain_jobs(s).await;
 }
 

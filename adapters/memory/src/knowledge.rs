@@ -292,17 +292,17 @@ impl KnowledgeStore for MemoryStore {
         Ok(())
     }
 
-    async fn get_render(
+    async fn get_page_with_render(
         &self,
         workspace: &WorkspaceId,
         id: &PageId,
-    ) -> Result<Option<StoredRender>, StoreError> {
+    ) -> Result<Option<(Page, Option<StoredRender>)>, StoreError> {
         let s = self.lock();
         let k = &s.knowledge;
-        if k.pages.get(id).is_none_or(|p| &p.workspace_id != workspace) {
-            return Ok(None);
-        }
-        Ok(k.renders.get(id).cloned())
+        Ok(k.pages
+            .get(id)
+            .filter(|p| &p.workspace_id == workspace)
+            .map(|p| (p.clone(), k.renders.get(id).cloned())))
     }
 
     async fn put_render(

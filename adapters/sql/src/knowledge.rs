@@ -10,7 +10,7 @@ macro_rules! impl_knowledge_store {
             use $crate::orbit_core::knowledge::{Page, PageSummary, PathSlug, Revision, RevisionSummary, Space};
             use $crate::orbit_core::{PageId, SpaceId, UserId, WorkspaceId};
             use $crate::orbit_ports::{IndexJob, KnowledgeStore, StoreError, StoredRender};
-            use $crate::rows::{PageRow, PageSummaryRow, RevisionRow, RevisionSummaryRow, SpaceRow};
+            use $crate::rows::{PageRow, PageSummaryRow, PageWithRenderRow, RevisionRow, RevisionSummaryRow, SpaceRow};
             use $crate::{db, store_error};
             use $crate::sqlx;
 
@@ -269,22 +269,32 @@ macro_rules! impl_knowledge_store {
                     row.map(PageRow::into_domain).transpose()
                 }
 
-                async fn get_render(&self, workspace: &WorkspaceId, id: &PageId) -> Result<Option<StoredRender>, StoreError> {
-                    let row: Option<(i64, i64, String, String)> = sqlx::query_as(
-                        "SELECT r.revision, r.renderer, r.html, r.headings FROM page_renders r \
-                         JOIN pages p ON p.id = r.page_id WHERE r.page_id = $1 AND p.workspace_id = $2",
+                async fn get_page_with_render(&self, workspace: &WorkspaceId, id: &PageId) -> Result<Option<(Page, Option<StoredRender>)>, StoreError> {
+                    let row: Option<PageWithRenderRow> = sqlx::query_as(
+                        "SELECT p.id, p.workspace_id, p.space_id, p.parent_id, p.slug, p.title, p.body, p.sort_order, \
+                         p.revision, p.created_at, p.updated_at, p.updated_by, \
+                         r.revision AS render_revision, r.renderer, r.html, r.headings \
+                         FROM pages p LEFT JOIN page_renders r ON r.page_id = p.id \
+                         WHERE p.id = $1 AND p.workspace_id = $2",
                     )
                     .bind(id.as_str())
                     .bind(workspace.as_str())
                     .fetch_optional(&self.read)
                     .await
                     .map_err(db)?;
-                    let Some((revision, renderer, html, headings)) = row else {
+                    let Some(row) = row else {
                         return Ok(None);
                     };
-                    let headings = $crate::serde_json::from_str(&headings)
-                        .map_err(|e| StoreError::Other(format!("stored headings of page {id} are not valid: {e}")))?;
-                    Ok(Some(StoredRender { revision, renderer, html, headings }))
+                    let render = match (row.render_revision, row.renderer, row.html, row.headings) {
+                        (Some(revision), Some(renderer), Some(html), Some(headings)) => {
+                            let headings = $crate::serde_json::from_str(&headings).map_err(|e| {
+                                StoreError::Other(format!("stored headings of page {id} are not valid: {e}"))
+                            })?;
+                            Some(StoredRender { revision, renderer, html, headings })
+                        }
+                        _ => None,
+                    };
+                    Ok(Some((row.page.into_domain()?, render)))
                 }
 
                 async fn put_render(&self, workspace: &WorkspaceId, id: &PageId, render: &StoredRender) -> Result<(), StoreError> {

@@ -218,6 +218,17 @@ pub struct PageRow {
     pub updated_by: String,
 }
 
+/// A page with the columns of its stored rendering (all `None` when there is none).
+#[derive(sqlx::FromRow)]
+pub struct PageWithRenderRow {
+    #[sqlx(flatten)]
+    pub page: PageRow,
+    pub render_revision: Option<i64>,
+    pub renderer: Option<i64>,
+    pub html: Option<String>,
+    pub headings: Option<String>,
+}
+
 impl PageRow {
     pub fn into_domain(self) -> Result<Page, StoreError> {
         Ok(Page {
