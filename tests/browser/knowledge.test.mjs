@@ -560,6 +560,64 @@ test('f. a restricted space is invisible to a non-member until they are added', 
   }
 });
 
+test('f2. space settings: rename, restrict to listed members (others lose it), refused deletion without the slug, then deleted', { timeout: TEST_TIMEOUT }, async () => {
+  const frank = await userWithToken('frank');
+  const gina = await userWithToken('gina');
+  const ws = await workspace('Knowledge F2', [{ login: 'frank' }, { login: 'gina' }]);
+  const sp = await space(ws, { name: 'Runbooks', slug: uniqueSlug('runbooks') });
+  await createPage(ws, sp, { title: 'Restart the ledger', body: 'Steps.' });
+
+  const admin = await signedIn();
+  const frankSession = await signedIn(frank.token);
+  try {
+    const { page, errors } = admin;
+    await page.goto(`/ui/w/${ws.slug}/spaces/${sp.slug}`);
+    await Promise.all([page.waitForURL(/\/settings$/), page.getByRole('link', { name: 'Space settings' }).click()]);
+    assert.equal(await h1(page), 'Settings of Runbooks');
+    await assertAccessible(page, 'space settings');
+
+    // Rename and restrict to gina: frank, a workspace member not listed, loses the space.
+    await page.getByLabel('Name', { exact: true }).fill('Ledger runbooks');
+    await page.getByLabel('Visibility').selectOption('restricted');
+    await page.getByLabel('Members of a restricted space').fill('gina');
+    await submit(page, page.getByRole('button', { name: 'Save settings' }));
+    assert.match(await page.locator('main [role="status"]').innerText(), /Settings saved/);
+    assert.equal(await h1(page), 'Settings of Ledger runbooks');
+    assert.equal(await page.getByLabel('Members of a restricted space').inputValue(), 'gina');
+    const got = await apiOk('KnowledgeService/GetSpace', { workspaceId: ws.id, id: sp.id });
+    assert.equal(got.space.name, 'Ledger runbooks');
+    assert.equal(got.space.visibility, 'SPACE_VISIBILITY_RESTRICTED');
+    const hidden = await frankSession.page.goto(`/ui/w/${ws.slug}/spaces/${sp.slug}`);
+    assert.equal(hidden.status(), 404, 'frank no longer sees the space');
+    const list = await api('KnowledgeService/ListSpaces', { workspaceId: ws.id }, frank.token);
+    assert.deepEqual((list.json.spaces ?? []).map((s) => s.slug), []);
+
+    // An unknown login is refused with a message naming it; nothing changes.
+    await page.getByLabel('Members of a restricted space').fill('gina\nnobody-here');
+    const refused = await submit(page, page.getByRole('button', { name: 'Save settings' }));
+    assert.equal(refused.status(), 404);
+    assert.match(await page.locator('main [role="alert"]').innerText(), /nobody-here/);
+    assert.equal(await page.getByLabel('Members of a restricted space').inputValue(), 'gina\nnobody-here', 'the form keeps what was typed');
+
+    // Deleting needs the slug typed.
+    await page.goto(`/ui/w/${ws.slug}/spaces/${sp.slug}/settings`);
+    await page.getByLabel(/to confirm/).fill('not-the-slug');
+    const wrong = await submit(page, page.getByRole('button', { name: 'Delete space' }));
+    assert.equal(wrong.status(), 400);
+    assert.match(await page.locator('main [role="alert"]').innerText(), /slug/i);
+    assert.equal((await api('KnowledgeService/GetSpace', { workspaceId: ws.id, id: sp.id })).status, 200, 'still there');
+    await page.getByLabel(/to confirm/).fill(sp.slug);
+    await submit(page, page.getByRole('button', { name: 'Delete space' }));
+    assert.equal(new URL(page.url()).pathname, `/ui/w/${ws.slug}/spaces`);
+    assert.match(await page.locator('main [role="status"]').innerText(), /Space deleted/);
+    assert.equal((await api('KnowledgeService/GetSpace', { workspaceId: ws.id, id: sp.id })).status, 404);
+    assert.deepEqual(errors, [], 'no script errors');
+  } finally {
+    await admin.context.close();
+    await frankSession.context.close();
+  }
+});
+
 test('g. GET on a form address goes back to its page; viewers get no editing controls', { timeout: TEST_TIMEOUT }, async () => {
   const erin = await userWithToken('erin');
   const ws = await workspace('Knowledge G', [{ login: 'erin', role: 'ROLE_VIEWER' }]);

@@ -19,7 +19,7 @@ use axum::routing::get;
 use minijinja::{Value, context};
 use orbit_core::knowledge::{PageSummary, Visibility};
 use orbit_core::{Error, Role, Timestamp};
-use orbit_services::{PagePatch, PageView, SpaceRef, SpaceView};
+use orbit_services::{PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -27,6 +27,10 @@ use std::collections::HashMap;
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("spaces.html", include_str!("../templates/spaces.html")),
     ("space.html", include_str!("../templates/space.html")),
+    (
+        "space_settings.html",
+        include_str!("../templates/space_settings.html"),
+    ),
     ("page.html", include_str!("../templates/page.html")),
     ("editor.html", include_str!("../templates/editor.html")),
     ("move.html", include_str!("../templates/move.html")),
@@ -300,6 +304,186 @@ async fn create_space(
         ))
         .into_response(),
         Err(err) => render_spaces(&state, &s, &ws, Shown::failed(&err), form).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A space's settings: name, description, visibility and members; deleting it
+
+#[derive(Deserialize, Serialize, Default)]
+struct SettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    visibility: String,
+    /// Logins (or user ids), separated by commas, spaces or new lines.
+    #[serde(default)]
+    members: String,
+}
+
+#[derive(Deserialize, Default)]
+struct DeleteSpaceForm {
+    #[serde(default)]
+    confirm_slug: String,
+}
+
+/// The members of a space, as logins where the user is known.
+async fn member_logins(state: &AppState, members: &[orbit_core::UserId]) -> Vec<String> {
+    let mut logins = Vec::with_capacity(members.len());
+    for id in members {
+        match state.services.deps.users.get_user(id).await {
+            Ok(Some(user)) => logins.push(user.login.as_str().to_owned()),
+            _ => logins.push(id.to_string()),
+        }
+    }
+    logins.sort();
+    logins
+}
+
+async fn render_settings(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    space_slug: &str,
+    shown: Shown,
+    form: Option<SettingsForm>,
+) -> Response {
+    let view = or_error_page!(
+        state,
+        s,
+        state
+            .services
+            .knowledge
+            .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.to_owned()))
+            .await
+    );
+    let logins = member_logins(state, &view.members).await;
+    let form = form.unwrap_or_else(|| SettingsForm {
+        name: view.space.name.clone(),
+        description: view.space.description.clone(),
+        visibility: view.space.visibility.as_str().to_owned(),
+        members: logins.join("\n"),
+    });
+    let space = SpaceRow::from(view);
+    render(
+        state,
+        s,
+        ws,
+        shown.status,
+        "space_settings.html",
+        context! { space, members => logins, form, notice => shown.notice, error => shown.error },
+    )
+}
+
+async fn space_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, space_slug)): Path<(String, String)>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    render_settings(&state, &s, &ws, &space_slug, Shown::ok(q.notice), None).await
+}
+
+async fn save_space_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, space_slug)): Path<(String, String)>,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let space = match knowledge
+        .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
+        .await
+    {
+        Ok(v) => v.space,
+        Err(err) => return error_page(&state, Some(&s), &err),
+    };
+    let visibility = match Visibility::parse(&form.visibility) {
+        Some(v) => v,
+        None => {
+            let err = Error::invalid("visibility", "must be workspace or restricted");
+            return render_settings(
+                &state,
+                &s,
+                &ws,
+                &space_slug,
+                Shown::failed(&err),
+                Some(form),
+            )
+            .await;
+        }
+    };
+    let members: Vec<String> = form
+        .members
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let patch = SpacePatch {
+        name: Some(form.name.clone()),
+        description: Some(form.description.clone()),
+        visibility: Some(visibility),
+        members: (visibility == Visibility::Restricted).then_some(members),
+    };
+    match knowledge
+        .update_space(&s.actor, &ws.id, space.id.as_str(), patch)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/ui/w/{slug}/spaces/{space_slug}/settings?notice=Settings+saved"
+        ))
+        .into_response(),
+        Err(err) => {
+            render_settings(
+                &state,
+                &s,
+                &ws,
+                &space_slug,
+                Shown::failed(&err),
+                Some(form),
+            )
+            .await
+        }
+    }
+}
+
+async fn delete_space(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, space_slug)): Path<(String, String)>,
+    Form(form): Form<DeleteSpaceForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let knowledge = &state.services.knowledge;
+    let space = match knowledge
+        .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
+        .await
+    {
+        Ok(v) => v.space,
+        Err(err) => return error_page(&state, Some(&s), &err),
+    };
+    match knowledge
+        .delete_space(
+            &s.actor,
+            &ws.id,
+            space.id.as_str(),
+            form.confirm_slug.trim(),
+        )
+        .await
+    {
+        Ok(()) => {
+            Redirect::to(&format!("/ui/w/{slug}/spaces?notice=Space+deleted")).into_response()
+        }
+        Err(err) => render_settings(&state, &s, &ws, &space_slug, Shown::failed(&err), None).await,
     }
 }
 
@@ -1495,6 +1679,10 @@ async fn back_to_space(Path((slug, space_slug)): Path<(String, String)>) -> Redi
     Redirect::to(&format!("/ui/w/{slug}/spaces/{space_slug}"))
 }
 
+async fn back_to_settings(Path((slug, space_slug)): Path<(String, String)>) -> Redirect {
+    Redirect::to(&format!("/ui/w/{slug}/spaces/{space_slug}/settings"))
+}
+
 async fn back_to_page(Path((slug, page_id)): Path<(String, String)>) -> Redirect {
     Redirect::to(&page_url(&slug, &page_id))
 }
@@ -1507,6 +1695,14 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/ui/w/{slug}/spaces", get(spaces).post(create_space))
         .route("/ui/w/{slug}/spaces/{space_slug}", get(space))
+        .route(
+            "/ui/w/{slug}/spaces/{space_slug}/settings",
+            get(space_settings).post(save_space_settings),
+        )
+        .route(
+            "/ui/w/{slug}/spaces/{space_slug}/delete",
+            get(back_to_settings).post(delete_space),
+        )
         .route(
             "/ui/w/{slug}/spaces/{space_slug}/sync",
             get(back_to_space).post(sync_space),
