@@ -11,6 +11,7 @@
 mod auth;
 mod cache;
 mod git;
+mod githost;
 mod knowledge;
 mod markdown;
 mod search;
@@ -20,7 +21,11 @@ mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
-pub use git::{GitAuthor, GitClient, GitError, GitFile};
+pub use git::{GitAuthor, GitClient, GitCredentials, GitError, GitFile, GitRemote};
+pub use githost::{
+    CreatedRepo, GitHost, GitHostError, GitHostFactory, GitHostTarget, HostedRepo, NewHostedRepo,
+    RepoVisibility, check_repo_name,
+};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};
 pub use search::{
