@@ -15,9 +15,9 @@
 //! // publish_to makes no second commit when the tree is already there (retries are safe)
 //! ```
 
-use crate::GitRemote;
+use crate::{GitRemote, SealedSecret, StoreError};
 use async_trait::async_trait;
-use orbit_core::{GitProvider, Secret, Slug, WorkspaceId};
+use orbit_core::{GitHostConnection, GitProvider, Secret, Slug, WorkspaceId};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -195,6 +195,98 @@ pub trait GitHostFactory: Send + Sync + 'static {
     /// Errors: `Refused` for a target this installation cannot open (an unsupported
     /// provider, a malformed base URL).
     fn open(&self, target: &GitHostTarget) -> Result<Arc<dyn GitHost>, GitHostError>;
+}
+
+/// A workspace's stored git host connections, with their tokens sealed by a
+/// [`crate::SecretCipher`] (the store never sees a token in clear). Every call is scoped to
+/// one workspace; a connection of another workspace is `None` / `NotFound`.
+#[async_trait]
+pub trait GitHostConnectionStore: Send + Sync + 'static {
+    /// `AlreadyExists` when the workspace has a connection of that name.
+    async fn insert_git_connection(
+        &self,
+        connection: &GitHostConnection,
+        token: Option<&SealedSecret>,
+    ) -> Result<(), StoreError>;
+    async fn get_git_connection(
+        &self,
+        workspace: &WorkspaceId,
+        id: &str,
+    ) -> Result<Option<(GitHostConnection, Option<SealedSecret>)>, StoreError>;
+    /// The workspace's connections, ordered by name.
+    async fn list_git_connections(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<GitHostConnection>, StoreError>;
+    /// Saves name, base URL, namespace, token_set/last4 and update time; replaces the sealed
+    /// token when `token` is `Some`. `NotFound` when gone, `AlreadyExists` on a name clash.
+    async fn update_git_connection(
+        &self,
+        connection: &GitHostConnection,
+        token: Option<&SealedSecret>,
+    ) -> Result<(), StoreError>;
+    /// `Ok(false)` when there was none.
+    async fn delete_git_connection(
+        &self,
+        workspace: &WorkspaceId,
+        id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Every sealed token of every workspace (for key rotation): (workspace, id, sealed).
+    async fn all_git_secrets(&self)
+    -> Result<Vec<(WorkspaceId, String, SealedSecret)>, StoreError>;
+    /// Replaces sealed tokens in one transaction: each `(workspace, id, old, new)` applies
+    /// only when the row still holds `old`; otherwise nothing is changed and the result is
+    /// `Stale { current: 0 }` (a token was changed meanwhile: run the rotation again).
+    async fn replace_git_secrets(
+        &self,
+        changes: &[(WorkspaceId, String, SealedSecret, SealedSecret)],
+    ) -> Result<(), StoreError>;
+}
+
+/// One git smart-HTTP request (`/info/refs?service=…`, `/git-upload-pack`,
+/// `/git-receive-pack`) for a repository of Orbit's own server, already authenticated and
+/// authorised by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHttpRequest {
+    pub method: String,
+    /// The path after `<name>.git`, e.g. `/info/refs`.
+    pub path: String,
+    pub query: String,
+    pub content_type: String,
+    /// `Content-Encoding` (git may gzip request bodies).
+    pub content_encoding: String,
+    /// The `Git-Protocol` header (protocol v2), or empty.
+    pub git_protocol: String,
+    pub body: Vec<u8>,
+}
+
+impl GitHttpRequest {
+    /// Whether the request writes (a push): `git-receive-pack`, as a service advertisement
+    /// or the pack itself.
+    pub fn is_push(&self) -> bool {
+        self.path.ends_with("/git-receive-pack") || self.query.contains("service=git-receive-pack")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Serves git's smart HTTP protocol for the repositories of Orbit's own server.
+#[async_trait]
+pub trait GitHttpServer: Send + Sync + 'static {
+    /// Serves `request` for the repository `name` of `workspace`. `NotFound` when there is
+    /// no such repository (also for names that fail [`check_repo_name`]); `Unavailable`
+    /// when the git tool fails to run.
+    async fn serve(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+        request: GitHttpRequest,
+    ) -> Result<GitHttpResponse, GitHostError>;
 }
 
 /// The repository names every host accepts: 1 to 100 characters of ASCII letters, digits,
