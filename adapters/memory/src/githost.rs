@@ -87,7 +87,10 @@ impl GitHostConnectionStore for MemoryStore {
         let mut s = self.lock();
         let key = (c.workspace_id.clone(), c.id.clone());
         if !s.githost.connections.contains_key(&key) {
-            return Err(StoreError::NotFound(format!("git host connection '{}'", c.id)));
+            return Err(StoreError::NotFound(format!(
+                "git host connection '{}'",
+                c.id
+            )));
         }
         if s.githost.name_taken(c) {
             return Err(StoreError::AlreadyExists(format!(
