@@ -196,3 +196,10 @@ async fn smart_http_serves_only_existing_repositories_and_the_protocol() {
         Err(GitHostError::NotFound(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_host_keeps_the_git_host_contract() {
+    let root = tempdir("embedded-contract");
+    let git = GitCli::new(tempdir("embedded-contract-work"));
+    orbit_tests::git_host_contract::run(Arc::new(host(&root, "acme")), &git, "k-").await;
+}

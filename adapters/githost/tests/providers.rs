@@ -783,3 +783,21 @@ async fn unreachable_hosts_are_unavailable_and_retryable() {
         assert!(!err.to_string().contains(TOKEN));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_adapter_keeps_the_git_host_contract() {
+    let fake = start(|b| new_fake(b, "x-access-token"), github_routes()).await;
+    let git = GitCli::new(tempdir("gh-contract-work"));
+    orbit_tests::git_host_contract::run(open(&fake, GitProvider::GitHub, TOKEN), &git, "k-").await;
+    let violations = fake.violations.lock().unwrap().clone();
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_adapter_keeps_the_git_host_contract() {
+    let fake = start(|b| new_fake(b, "oauth2"), gitlab_routes()).await;
+    let git = GitCli::new(tempdir("gl-contract-work"));
+    orbit_tests::git_host_contract::run(open(&fake, GitProvider::GitLab, TOKEN), &git, "k-").await;
+    let violations = fake.violations.lock().unwrap().clone();
+    assert!(violations.is_empty(), "{violations:?}");
+}
