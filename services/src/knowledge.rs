@@ -111,22 +111,30 @@ fn validate_remote(remote: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether `remote` is an http(s) URL on the host a connection's API lives on: the same
-/// scheme and host (and port), allowing the `api.` prefix GitHub's API host has
-/// (`https://api.github.com` → `https://github.com/...`).
-fn remote_on_host(remote: &str, base_url: &str) -> bool {
-    fn split(url: &str) -> Option<(&str, &str)> {
+/// Whether `remote` is an http(s) URL on the host a connection's API lives on (the same
+/// scheme and host and port, allowing the `api.` prefix of GitHub's API host:
+/// `https://api.github.com` → `https://github.com/...`) and, when the connection names an
+/// organisation or group, inside it: a connection's token is never sent anywhere else.
+fn remote_on_host(remote: &str, base_url: &str, namespace: &str) -> bool {
+    fn split(url: &str) -> Option<(&str, &str, &str)> {
         let (scheme, rest) = url.split_once("://")?;
-        let authority = rest.split('/').next()?;
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         (matches!(scheme, "http" | "https") && !authority.is_empty() && !authority.contains('@'))
-            .then_some((scheme, authority))
+            .then_some((scheme, authority, path))
     }
-    let (Some((rs, ra)), Some((bs, ba))) = (split(remote), split(base_url)) else {
+    let (Some((rs, ra, rp)), Some((bs, ba, _))) = (split(remote), split(base_url)) else {
         return false;
     };
     let ra = ra.to_ascii_lowercase();
     let ba = ba.to_ascii_lowercase();
-    rs == bs && (ra == ba || Some(ra.as_str()) == ba.strip_prefix("api."))
+    let same_host = rs == bs && (ra == ba || Some(ra.as_str()) == ba.strip_prefix("api."));
+    let namespace = namespace.trim_matches('/').to_ascii_lowercase();
+    let in_namespace = namespace.is_empty()
+        || (rp
+            .to_ascii_lowercase()
+            .starts_with(&format!("{namespace}/"))
+            && !rp.split('/').any(|seg| seg == ".." || seg == "."));
+    same_host && in_namespace
 }
 
 fn space_not_found(reference: &str) -> Error {
@@ -247,11 +255,16 @@ impl KnowledgeService {
                     connection.name
                 )));
             }
-            if !remote_on_host(remote, &connection.base_url) {
+            if !remote_on_host(remote, &connection.base_url, &connection.namespace) {
+                let within = if connection.namespace.is_empty() {
+                    String::new()
+                } else {
+                    format!(" under '{}/'", connection.namespace)
+                };
                 return Err(Error::invalid(
                     "remote",
                     format!(
-                        "must be an http(s) URL on the host of the connection '{}' ({}), so that its token goes nowhere else",
+                        "must be an http(s) URL on the host of the connection '{}' ({}){within}, so that its token goes nowhere else",
                         connection.name, connection.base_url
                     ),
                 ));
@@ -1046,5 +1059,64 @@ impl KnowledgeService {
     pub fn render(&self, _actor: &Actor, markdown: &str) -> Result<Rendered> {
         self.check_body(markdown)?;
         Ok(self.deps.markdown.render(markdown))
+    }
+}
+
+#[cfg(test)]
+mod remote_tests {
+    use super::remote_on_host;
+
+    #[test]
+    fn connection_tokens_only_go_to_their_host_and_namespace() {
+        let gh = "https://api.github.com";
+        assert!(remote_on_host(
+            "https://github.com/acme/docs.git",
+            gh,
+            "acme"
+        ));
+        assert!(remote_on_host(
+            "https://GitHub.com/Acme/docs.git",
+            gh,
+            "acme"
+        ));
+        assert!(remote_on_host("https://github.com/other/docs.git", gh, ""));
+        assert!(!remote_on_host(
+            "https://github.com/other/docs.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host(
+            "https://github.com/acme/../other/x.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host(
+            "https://github.com/acmeevil/x.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host("http://github.com/acme/x.git", gh, "acme"));
+        assert!(!remote_on_host(
+            "https://evil.example/acme/x.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host("git://github.com/acme/x.git", gh, "acme"));
+        assert!(!remote_on_host(
+            "https://github.com:444/acme/x.git",
+            gh,
+            "acme"
+        ));
+        let gl = "https://gitlab.example.com";
+        assert!(remote_on_host(
+            "https://gitlab.example.com/platform/backend/docs.git",
+            gl,
+            "platform/backend"
+        ));
+        assert!(!remote_on_host(
+            "https://gitlab.example.com/platform/docs.git",
+            gl,
+            "platform/backend"
+        ));
     }
 }
