@@ -116,6 +116,32 @@ fn validate_remote(remote: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `remote` is an http(s) URL on the host a connection's API lives on (the same
+/// scheme and host and port, allowing the `api.` prefix of GitHub's API host:
+/// `https://api.github.com` → `https://github.com/...`) and, when the connection names an
+/// organisation or group, inside it: a connection's token is never sent anywhere else.
+fn remote_on_host(remote: &str, base_url: &str, namespace: &str) -> bool {
+    fn split(url: &str) -> Option<(&str, &str, &str)> {
+        let (scheme, rest) = url.split_once("://")?;
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        (matches!(scheme, "http" | "https") && !authority.is_empty() && !authority.contains('@'))
+            .then_some((scheme, authority, path))
+    }
+    let (Some((rs, ra, rp)), Some((bs, ba, _))) = (split(remote), split(base_url)) else {
+        return false;
+    };
+    let ra = ra.to_ascii_lowercase();
+    let ba = ba.to_ascii_lowercase();
+    let same_host = rs == bs && (ra == ba || Some(ra.as_str()) == ba.strip_prefix("api."));
+    let namespace = namespace.trim_matches('/').to_ascii_lowercase();
+    let in_namespace = namespace.is_empty()
+        || (rp
+            .to_ascii_lowercase()
+            .starts_with(&format!("{namespace}/"))
+            && !rp.split('/').any(|seg| seg == ".." || seg == "."));
+    same_host && in_namespace
+}
+
 fn space_not_found(reference: &str) -> Error {
     Error::NotFound(format!("space '{reference}'"))
 }
@@ -156,6 +182,37 @@ impl KnowledgeService {
         branch: &str,
         path: &str,
     ) -> Result<orbit_core::workflow::WorkflowRun> {
+        self.sync_space_with_connection(
+            actor,
+            workspace_id,
+            space_id,
+            direction,
+            remote,
+            branch,
+            path,
+            "",
+        )
+        .await
+    }
+
+    /// [`KnowledgeService::sync_space`] with the credentials of the workspace's git host
+    /// connection `connection_id` (empty: none). The remote must then be an http(s) URL on
+    /// the connection's host, so a token is never sent anywhere else.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
+    pub async fn sync_space_with_connection(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+        direction: &str,
+        remote: &str,
+        branch: &str,
+        path: &str,
+        connection_id: &str,
+    ) -> Result<orbit_core::workflow::WorkflowRun> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         let space = self.visible_space(actor, &ws, role, space_id).await?;
         if !role.can_write() {
@@ -188,6 +245,36 @@ impl KnowledgeService {
                 "must be a folder inside the repository (no '..')",
             ));
         }
+        let connection_id = connection_id.trim();
+        if !connection_id.is_empty() {
+            let (connection, sealed) = self
+                .deps
+                .git_connections
+                .get_git_connection(&ws, connection_id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| Error::NotFound(format!("git host connection '{connection_id}'")))?;
+            if sealed.is_none() {
+                return Err(Error::FailedPrecondition(format!(
+                    "the git host connection '{}' has no token",
+                    connection.name
+                )));
+            }
+            if !remote_on_host(remote, &connection.base_url, &connection.namespace) {
+                let within = if connection.namespace.is_empty() {
+                    String::new()
+                } else {
+                    format!(" under '{}/'", connection.namespace)
+                };
+                return Err(Error::invalid(
+                    "remote",
+                    format!(
+                        "must be an http(s) URL on the host of the connection '{}' ({}){within}, so that its token goes nowhere else",
+                        connection.name, connection.base_url
+                    ),
+                ));
+            }
+        }
         let input = orbit_workflows::knowledge_sync::SyncInput {
             space_id: space.id.to_string(),
             direction: direction.to_owned(),
@@ -195,6 +282,7 @@ impl KnowledgeService {
             branch: branch.to_owned(),
             path: path.to_owned(),
             user_id: actor.user.id.to_string(),
+            connection_id: connection_id.to_owned(),
         };
         let json = serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?;
         let (run, _) = self
@@ -1006,5 +1094,64 @@ impl KnowledgeService {
     pub fn render(&self, _actor: &Actor, markdown: &str) -> Result<Rendered> {
         self.check_body(markdown)?;
         Ok(self.deps.markdown.render(markdown))
+    }
+}
+
+#[cfg(test)]
+mod remote_tests {
+    use super::remote_on_host;
+
+    #[test]
+    fn connection_tokens_only_go_to_their_host_and_namespace() {
+        let gh = "https://api.github.com";
+        assert!(remote_on_host(
+            "https://github.com/acme/docs.git",
+            gh,
+            "acme"
+        ));
+        assert!(remote_on_host(
+            "https://GitHub.com/Acme/docs.git",
+            gh,
+            "acme"
+        ));
+        assert!(remote_on_host("https://github.com/other/docs.git", gh, ""));
+        assert!(!remote_on_host(
+            "https://github.com/other/docs.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host(
+            "https://github.com/acme/../other/x.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host(
+            "https://github.com/acmeevil/x.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host("http://github.com/acme/x.git", gh, "acme"));
+        assert!(!remote_on_host(
+            "https://evil.example/acme/x.git",
+            gh,
+            "acme"
+        ));
+        assert!(!remote_on_host("git://github.com/acme/x.git", gh, "acme"));
+        assert!(!remote_on_host(
+            "https://github.com:444/acme/x.git",
+            gh,
+            "acme"
+        ));
+        let gl = "https://gitlab.example.com";
+        assert!(remote_on_host(
+            "https://gitlab.example.com/platform/backend/docs.git",
+            gl,
+            "platform/backend"
+        ));
+        assert!(!remote_on_host(
+            "https://gitlab.example.com/platform/docs.git",
+            gl,
+            "platform/backend"
+        ));
     }
 }

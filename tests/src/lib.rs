@@ -3,6 +3,8 @@
 //! cache) are held to exactly the same behaviour.
 
 pub mod cache_contract;
+pub mod git_host_contract;
+pub mod githost_contract;
 pub mod knowledge_contract;
 pub mod postgres;
 pub mod search_contract;

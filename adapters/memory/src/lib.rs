@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod githost;
 mod knowledge;
 mod workflows;
 
@@ -23,6 +24,7 @@ struct State {
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
     knowledge: knowledge::KnowledgeState,
     workflows: workflows::WorkflowState,
+    githost: githost::GitHostState,
     instance_id: Option<String>,
 }
 
@@ -145,6 +147,7 @@ impl WorkspaceStore for MemoryStore {
         }
         s.knowledge.remove_workspace(id);
         s.workflows.remove_workspace(id);
+        s.githost.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
             if ws == id {
