@@ -13,6 +13,7 @@ mod cache;
 mod git;
 mod knowledge;
 mod markdown;
+mod object_store;
 mod search;
 mod store;
 mod system;
@@ -23,6 +24,10 @@ pub use cache::{Cache, CacheError};
 pub use git::{GitAuthor, GitClient, GitError, GitFile};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};
+pub use object_store::{
+    ByteStream, MAX_KEY_BYTES, ObjectMeta, ObjectStore, ObjectStoreError, next_chunk, validate_key,
+    validate_prefix,
+};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
 };
