@@ -36,6 +36,10 @@ orbit_start_redis "$work/redis"
 orbit_start_temporal "$work/temporal"
 export ORBIT_REQUIRE_SERVICES=1
 
+step "Installing the client code generators (scripts/install-generators.sh; fast when present)"
+export ORBIT_GENERATORS_DIR="${ORBIT_GENERATORS_DIR:-$HOME/.local/share/orbit/generators}"
+bash scripts/install-generators.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

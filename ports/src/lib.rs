@@ -10,6 +10,7 @@
 
 mod auth;
 mod cache;
+mod codegen;
 mod git;
 mod knowledge;
 mod markdown;
@@ -21,6 +22,7 @@ mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
+pub use codegen::{ClientGenerator, GenerateError, GenerateRequest, Generated, SourceFile};
 pub use git::{GitAuthor, GitClient, GitError, GitFile};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};

@@ -5,7 +5,9 @@
 //! Architecture invariant: no method reads or writes a workspace's data before it has
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
+mod artifacts;
 mod cached;
+pub mod codegen;
 mod knowledge;
 mod search;
 pub mod sync;
@@ -16,6 +18,7 @@ mod workspaces;
 
 use std::sync::Arc;
 
+pub use artifacts::{ArtifactService, DOWNLOAD_URL_TTL, Download};
 pub use cached::{CacheStats, CachedReads};
 pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
 pub use search::{SearchIndexer, SearchPage, SearchService};
@@ -26,8 +29,8 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
-    UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
+    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, ObjectStore, SearchIndex,
+    StoreError, UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
 
 /// Everything the use cases need, chosen by the composition root.
@@ -47,6 +50,8 @@ pub struct Deps {
     pub workflows: Arc<dyn WorkflowEngine>,
     /// The workflow kinds this server starts (their definitions validate input).
     pub workflow_definitions: WorkflowRegistry,
+    /// Object storage (generated client archives).
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 /// Size limits of user content.
@@ -75,6 +80,7 @@ pub struct Services {
     pub indexer: SearchIndexer,
     pub workflows: WorkflowService,
     pub cache: CachedReads,
+    pub artifacts: ArtifactService,
     pub deps: Deps,
 }
 
@@ -94,6 +100,7 @@ impl Services {
             indexer: SearchIndexer::new(deps.clone()),
             workflows,
             knowledge,
+            artifacts: ArtifactService::new(workspaces.clone(), deps.objects.clone()),
             workspaces,
             users: UserService::new(deps.clone()),
             tokens: TokenService::new(deps.clone(), cache.clone()),

@@ -24,16 +24,29 @@ fn io(what: &str, err: std::io::Error) -> ObjectStoreError {
 }
 
 impl FilesystemStore {
-    /// Uses (and creates) `root/objects` and `root/tmp`.
-    pub fn open(root: impl Into<PathBuf>) -> Result<FilesystemStore, ObjectStoreError> {
+    /// Uses `root/objects` and `root/tmp`, created on the first write.
+    pub fn new(root: impl Into<PathBuf>) -> FilesystemStore {
         let root = root.into();
-        let objects = root.join("objects");
-        let tmp = root.join("tmp");
-        for dir in [&objects, &tmp] {
+        FilesystemStore {
+            objects: root.join("objects"),
+            tmp: root.join("tmp"),
+        }
+    }
+
+    /// Like [`FilesystemStore::new`], creating the directories now (to fail early).
+    pub fn open(root: impl Into<PathBuf>) -> Result<FilesystemStore, ObjectStoreError> {
+        let store = Self::new(root);
+        for dir in [&store.objects, &store.tmp] {
             std::fs::create_dir_all(dir)
                 .map_err(|e| io(&format!("cannot create {}", dir.display()), e))?;
         }
-        Ok(FilesystemStore { objects, tmp })
+        Ok(store)
+    }
+
+    async fn ensure_tmp(&self) -> Result<(), ObjectStoreError> {
+        tokio::fs::create_dir_all(&self.tmp)
+            .await
+            .map_err(|e| io(&format!("cannot create {}", self.tmp.display()), e))
     }
 
     fn path(&self, key: &str) -> Result<PathBuf, ObjectStoreError> {
@@ -103,6 +116,7 @@ impl ObjectStore for FilesystemStore {
         mut body: ByteStream,
     ) -> Result<ObjectMeta, ObjectStoreError> {
         validate_key(key)?;
+        self.ensure_tmp().await?;
         let tmp = self.tmp_path();
         let written = async {
             let mut file = tokio::fs::File::create(&tmp)
@@ -129,6 +143,7 @@ impl ObjectStore for FilesystemStore {
 
     async fn put_file(&self, key: &str, path: &Path) -> Result<ObjectMeta, ObjectStoreError> {
         validate_key(key)?;
+        self.ensure_tmp().await?;
         let tmp = self.tmp_path();
         if let Err(e) = tokio::fs::copy(path, &tmp).await {
             let _ = tokio::fs::remove_file(&tmp).await;

@@ -125,6 +125,25 @@ impl EngineChoice {
     }
 }
 
+/// Where objects (generated client archives) are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageChoice {
+    /// Files under this directory (embedded default: `<data_dir>/storage`).
+    Filesystem(PathBuf),
+}
+
+/// Where the client generators are (`scripts/install-generators.sh` installs them there):
+/// `ORBIT_GENERATORS_DIR`, else `~/.local/share/orbit/generators`.
+pub fn default_generators_dir() -> PathBuf {
+    match std::env::var_os("ORBIT_GENERATORS_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".local/share/orbit/generators"),
+    }
+}
+
 /// The resolved settings a process runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -144,6 +163,10 @@ pub struct Config {
     /// This process's name in workflow leases; stable across restarts of one installation.
     pub worker_id: String,
     pub bootstrap_token: Option<String>,
+    /// Object storage (generated client archives).
+    pub storage: StorageChoice,
+    /// The client generators' directory (its `bin/` holds the tools).
+    pub generators_dir: PathBuf,
 }
 
 impl Config {
@@ -151,7 +174,10 @@ impl Config {
     /// in-process cache.
     pub fn embedded(data_dir: PathBuf) -> Self {
         let search = SearchChoice::Tantivy(data_dir.join("search"));
+        let storage = StorageChoice::Filesystem(data_dir.join("storage"));
         Config {
+            storage,
+            generators_dir: default_generators_dir(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: Database::Sqlite(data_dir.join("orbit.db")),
             data_dir,
