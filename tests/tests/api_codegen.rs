@@ -689,3 +689,94 @@ async fn bad_codegen_requests_start_nothing() {
         "{listed}"
     );
 }
+
+/// With S3 storage (a real MinIO server), artifacts go to the bucket and a member's download
+/// is a redirect to a short-lived presigned URL that a plain HTTP client can fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_s3_storage_downloads_redirect_to_a_presigned_url() {
+    let Some(_tools) = generators() else { return };
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(endpoint) = var("ORBIT_TEST_S3_ENDPOINT") else {
+        assert!(
+            !orbit_tests::postgres::services_required(),
+            "ORBIT_TEST_S3_ENDPOINT is not set but ORBIT_REQUIRE_SERVICES=1"
+        );
+        eprintln!("SKIPPED: S3 download test needs ORBIT_TEST_S3_* (scripts/lib/minio.sh)");
+        return;
+    };
+    let s3 = orbit_storage::S3Config {
+        endpoint: Some(endpoint),
+        region: var("ORBIT_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        bucket: var("ORBIT_TEST_S3_BUCKET").unwrap(),
+        access_key_id: var("ORBIT_TEST_S3_ACCESS_KEY").unwrap(),
+        secret_access_key: var("ORBIT_TEST_S3_SECRET_KEY").unwrap(),
+    };
+    let app = TestApp::with_config(
+        support::memory_stores(),
+        std::sync::Arc::new(orbit_memory::NoCache),
+        std::sync::Arc::new(orbit_search_tantivy::TantivyIndex::in_memory().unwrap()),
+        |config| config.storage = orbit::config::StorageChoice::S3(s3.clone()),
+    )
+    .await;
+    // Workspace ids are new on every run, so artifacts of earlier runs never collide.
+    let ws = workspace(&app, "codegen-s3").await;
+    let results = results_of(
+        &generate(
+            &app,
+            &ws,
+            json!({
+                "workspace_id": ws, "api_id": "petstore", "version": "1.0.0", "format": "openapi",
+                "files": [{"path": "openapi.yaml", "content": PETSTORE_YAML}],
+                "languages": ["typescript"],
+            }),
+        )
+        .await,
+    );
+    assert_eq!(results[0]["status"], "succeeded", "{results:?}");
+    let artifact = &results[0]["artifact"];
+    // The archive and its metadata are in the bucket.
+    let bucket = orbit_storage::S3Store::new(&s3).unwrap();
+    use orbit_ports::ObjectStore;
+    let key = artifact["key"].as_str().unwrap();
+    assert_eq!(key, format!("artifacts/{ws}/petstore/1.0.0/typescript.zip"));
+    let stored = bucket
+        .head(key)
+        .await
+        .unwrap()
+        .expect("the archive is in the bucket");
+    assert_eq!(stored.size, artifact["size"].as_u64().unwrap());
+
+    let url = format!("/artifacts/{ws}/petstore/1.0.0/typescript");
+    let reply = app
+        .send(
+            axum::http::Request::get(&url)
+                .header("authorization", format!("Bearer {ADMIN}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, 302);
+    let location = reply.headers["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("X-Amz-Signature="), "{location}");
+    assert!(location.contains("X-Amz-Expires=300"), "{location}");
+    let body = reqwest::get(&location).await.unwrap();
+    assert_eq!(body.status(), 200);
+    let bytes = body.bytes().await.unwrap();
+    let hex: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, artifact["sha256"].as_str().unwrap());
+    // Outsiders get no redirect.
+    let (_, outsider) = app.user("s3-outsider").await;
+    let reply = app
+        .send(
+            axum::http::Request::get(&url)
+                .header("authorization", format!("Bearer {outsider}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.headers.get("location").is_none());
+}

@@ -130,6 +130,31 @@ impl EngineChoice {
 pub enum StorageChoice {
     /// Files under this directory (embedded default: `<data_dir>/storage`).
     Filesystem(PathBuf),
+    /// An S3-compatible bucket (AWS S3, MinIO, Garage…).
+    S3(orbit_storage::S3Config),
+}
+
+impl StorageChoice {
+    /// `ORBIT_S3_BUCKET` set: that bucket, with `ORBIT_S3_ENDPOINT` (omit for AWS),
+    /// `ORBIT_S3_REGION` (default `us-east-1`), `ORBIT_S3_ACCESS_KEY_ID` and
+    /// `ORBIT_S3_SECRET_ACCESS_KEY`. Else files under `<data_dir>/storage`.
+    pub fn from_env(data_dir: &Path) -> Result<StorageChoice> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let Some(bucket) = var("ORBIT_S3_BUCKET") else {
+            return Ok(StorageChoice::Filesystem(data_dir.join("storage")));
+        };
+        let config = orbit_storage::S3Config {
+            endpoint: var("ORBIT_S3_ENDPOINT"),
+            region: var("ORBIT_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            bucket,
+            access_key_id: var("ORBIT_S3_ACCESS_KEY_ID")
+                .context("ORBIT_S3_BUCKET is set: ORBIT_S3_ACCESS_KEY_ID is required too")?,
+            secret_access_key: var("ORBIT_S3_SECRET_ACCESS_KEY")
+                .context("ORBIT_S3_BUCKET is set: ORBIT_S3_SECRET_ACCESS_KEY is required too")?,
+        };
+        orbit_storage::S3Store::new(&config).map_err(anyhow::Error::msg)?;
+        Ok(StorageChoice::S3(config))
+    }
 }
 
 /// Where the client generators are (`scripts/install-generators.sh` installs them there):

@@ -173,6 +173,11 @@ pub fn open_object_store(config: &Config) -> Arc<dyn orbit_ports::ObjectStore> {
         config::StorageChoice::Filesystem(dir) => {
             Arc::new(orbit_storage::FilesystemStore::new(dir.clone()))
         }
+        // StorageChoice::from_env checked the configuration; building makes no request.
+        config::StorageChoice::S3(s3) => Arc::new(
+            orbit_storage::S3Store::new(s3)
+                .unwrap_or_else(|e| panic!("the S3 configuration was checked: {e}")),
+        ),
     }
 }
 
