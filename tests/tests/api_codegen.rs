@@ -780,3 +780,91 @@ async fn with_s3_storage_downloads_redirect_to_a_presigned_url() {
     assert_eq!(reply.status, 404);
     assert!(reply.headers.get("location").is_none());
 }
+
+/// An OpenAPI document with `n` operations (n/5 resources × list/create/get/update/delete).
+fn big_openapi(n: usize) -> String {
+    let mut doc = String::from("openapi: 3.0.3\ninfo: {title: Big, version: 1.0.0}\npaths:\n");
+    let resources = n / 5;
+    for i in 0..resources {
+        doc.push_str(&format!(
+            "  /r{i}:\n    get:\n      operationId: listR{i}\n      parameters:\n        - {{name: limit, in: query, schema: {{type: integer}}}}\n      responses:\n        \"200\":\n          description: ok\n          content:\n            application/json:\n              schema: {{type: array, items: {{$ref: \"#/components/schemas/R{i}\"}}}}\n    post:\n      operationId: createR{i}\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {{$ref: \"#/components/schemas/R{i}\"}}\n      responses:\n        \"201\": {{description: created}}\n  /r{i}/{{id}}:\n    parameters:\n      - {{name: id, in: path, required: true, schema: {{type: string}}}}\n    get:\n      operationId: getR{i}\n      responses:\n        \"200\":\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: \"#/components/schemas/R{i}\"}}\n    put:\n      operationId: updateR{i}\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {{$ref: \"#/components/schemas/R{i}\"}}\n      responses:\n        \"200\": {{description: updated}}\n    delete:\n      operationId: deleteR{i}\n      responses:\n        \"204\": {{description: deleted}}\n"
+        ));
+    }
+    doc.push_str("components:\n  schemas:\n");
+    for i in 0..resources {
+        doc.push_str(&format!(
+            "    R{i}:\n      type: object\n      required: [id, name]\n      properties:\n        id: {{type: string}}\n        name: {{type: string}}\n        count: {{type: integer, format: int64}}\n        tags: {{type: array, items: {{type: string}}}}\n"
+        ));
+    }
+    doc
+}
+
+/// Time to generate every language for an OpenAPI document with 500 operations (the issue's
+/// PR-002 asks for under 30 s in all). Run with
+/// `cargo test -p orbit-tests --test api_codegen codegen_benchmark -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand (docs/benchmarks.md)"]
+async fn codegen_benchmark_500_operations() {
+    let Some(_tools) = generators() else { return };
+    let app = TestApp::with_config(
+        support::memory_stores(),
+        std::sync::Arc::new(orbit_memory::NoCache),
+        std::sync::Arc::new(orbit_search_tantivy::TantivyIndex::in_memory().unwrap()),
+        |config| config.max_body_bytes = 8 * 1024 * 1024,
+    )
+    .await;
+    let ws = workspace(&app, "codegen-bench").await;
+    let doc = big_openapi(500);
+    let started = Instant::now();
+    let run = generate(
+        &app,
+        &ws,
+        json!({
+            "workspace_id": ws, "api_id": "big", "version": "1.0.0", "format": "openapi",
+            "files": [{"path": "openapi.yaml", "content": doc}],
+            "languages": ["typescript", "python", "go", "rust", "java"],
+        }),
+    )
+    .await;
+    let total = started.elapsed();
+    let results = results_of(&run);
+    for r in &results {
+        assert_eq!(r["status"], "succeeded", "{r}");
+    }
+    // Per-language time from the run's event log timestamps.
+    let events = run["events"].as_array().unwrap();
+    let mut previous = run["createTime"].as_str().unwrap().to_owned();
+    println!("| language | generator | archive | time |");
+    println!("|---|---|---|---|");
+    for e in events {
+        let message = e["message"].as_str().unwrap();
+        let Some((language, _)) = message.split_once(": generated") else {
+            continue;
+        };
+        let at = e["time"].as_str().unwrap().to_owned();
+        let ms = |t: &str| {
+            // RFC 3339 with Z: seconds within the day are enough for a difference.
+            let time = t.split('T').nth(1).unwrap();
+            let time = time.split(['Z', '+']).next().unwrap();
+            let mut parts = time.split(':');
+            let h: f64 = parts.next().unwrap().parse().unwrap();
+            let m: f64 = parts.next().unwrap().parse().unwrap();
+            let s: f64 = parts.next().unwrap().parse().unwrap();
+            (h * 3600.0 + m * 60.0 + s) * 1000.0
+        };
+        let artifact = &result_of(&results, language)["artifact"];
+        println!(
+            "| {language} | {} {} | {} KiB | {:.1} s |",
+            artifact["generator"].as_str().unwrap(),
+            artifact["generator_version"].as_str().unwrap(),
+            artifact["size"].as_u64().unwrap() / 1024,
+            (ms(&at) - ms(&previous)) / 1000.0
+        );
+        previous = at;
+    }
+    println!(
+        "all five languages, 500 operations ({} KiB of YAML): {:.1} s",
+        doc.len() / 1024,
+        total.as_secs_f64()
+    );
+}

@@ -57,6 +57,8 @@ impl GeneratorConfig {
 #[derive(Debug, Clone)]
 pub struct GeneratorCli {
     config: GeneratorConfig,
+    /// Tool versions already asked for (a JVM start saved per run), by program and flags.
+    versions: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 const INSTALL_HINT: &str = "install the generators with scripts/install-generators.sh (ORBIT_GENERATORS_DIR names where they are)";
@@ -106,7 +108,10 @@ struct Sandbox {
 
 impl GeneratorCli {
     pub fn new(config: GeneratorConfig) -> Self {
-        GeneratorCli { config }
+        GeneratorCli {
+            config,
+            versions: Default::default(),
+        }
     }
 
     /// The path of a tool, or `NotInstalled`.
@@ -303,6 +308,25 @@ impl GeneratorCli {
 
     /// The first line a tool prints for its version flag.
     async fn version(&self, sandbox: &Sandbox, program: &Path, args: &[&str]) -> String {
+        let cache_key = format!("{} {}", program.display(), args.join(" "));
+        if let Some(v) = self
+            .versions
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&cache_key).cloned())
+        {
+            return v;
+        }
+        let version = self.ask_version(sandbox, program, args).await;
+        if version != "unknown" {
+            if let Ok(mut m) = self.versions.lock() {
+                m.insert(cache_key, version.clone());
+            }
+        }
+        version
+    }
+
+    async fn ask_version(&self, sandbox: &Sandbox, program: &Path, args: &[&str]) -> String {
         let out = tokio::time::timeout(
             Duration::from_secs(30),
             tokio::process::Command::new(program)
