@@ -97,8 +97,9 @@ impl Activity for CodegenActivity {
             if let Some(existing) = self.existing(&meta_key, &zip_key).await? {
                 tracing::info!(key = %zip_key, "codegen: the artifact exists; reused");
                 return to_json(&LanguageOutput {
-                    artifact: existing,
+                    artifact: Some(existing),
                     reused: true,
+                    error: None,
                 });
             }
         }
@@ -123,14 +124,21 @@ impl Activity for CodegenActivity {
                 ActivityError::Retryable(format!("cannot create a temporary directory: {e}"))
             })?;
         let zip_path = dir.path().join("client.zip");
-        let generated =
-            self.generator
-                .generate(&request, &zip_path)
-                .await
-                .map_err(|e| match e {
-                    GenerateError::Unavailable(m) => ActivityError::Retryable(m),
-                    other => ActivityError::NonRetryable(other.to_string()),
-                })?;
+        let generated = match self.generator.generate(&request, &zip_path).await {
+            Ok(g) => g,
+            // A local hiccup (disk…): worth another attempt.
+            Err(GenerateError::Unavailable(m)) => return Err(ActivityError::Retryable(m)),
+            // The generator failed, is missing, ran too long or wrote too much: this
+            // language's result, final (see `LanguageOutput`).
+            Err(other) => {
+                tracing::info!(language = self.language, error = %other, "codegen: the generator failed");
+                return to_json(&LanguageOutput {
+                    artifact: None,
+                    reused: false,
+                    error: Some(other.to_string()),
+                });
+            }
+        };
         let path = zip_path.clone();
         let (size, sha256) = tokio::task::spawn_blocking(move || hash_file(&path))
             .await
@@ -163,8 +171,9 @@ impl Activity for CodegenActivity {
             .map_err(storage_err)?;
         tracing::info!(key = %zip_key, size, generator = %meta.generator, "codegen: artifact stored");
         to_json(&LanguageOutput {
-            artifact: meta,
+            artifact: Some(meta),
             reused: false,
+            error: None,
         })
     }
 }

@@ -94,12 +94,20 @@ pub struct ArtifactMeta {
     pub key: String,
 }
 
-/// What a language's activity returns.
+/// What a language's activity returns. A generator that failed (or is missing) is a
+/// *result* — `error` set, no artifact — not an activity failure: the same on every engine
+/// (Temporal holds a run at a failed activity until it is retried), and another attempt
+/// would fail the same way. Activity failures are left to the infrastructure (storage).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LanguageOutput {
-    pub artifact: ArtifactMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<ArtifactMeta>,
     /// True when an existing artifact was returned instead of generating again.
+    #[serde(default)]
     pub reused: bool,
+    /// Why the generator failed, with the end of its stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One language's outcome in the run's result.
@@ -277,21 +285,37 @@ impl WorkflowDefinition for CodegenWorkflow {
             match ctx.call(activity, step, options).await {
                 Ok(out) => {
                     let out: LanguageOutput = parse("activity result", &out)?;
-                    ctx.log(&format!(
-                        "{language}: {} ({}, {} bytes, {} {})",
-                        if out.reused { "reused" } else { "generated" },
-                        out.artifact.name,
-                        out.artifact.size,
-                        out.artifact.generator,
-                        out.artifact.generator_version
-                    ));
-                    results.push(LanguageResult {
-                        language: language.clone(),
-                        status: "succeeded".into(),
-                        artifact: Some(out.artifact),
-                        reused: out.reused,
-                        error: None,
-                    });
+                    match (out.artifact, out.error) {
+                        (Some(artifact), None) => {
+                            ctx.log(&format!(
+                                "{language}: {} ({}, {} bytes, {} {})",
+                                if out.reused { "reused" } else { "generated" },
+                                artifact.name,
+                                artifact.size,
+                                artifact.generator,
+                                artifact.generator_version
+                            ));
+                            results.push(LanguageResult {
+                                language: language.clone(),
+                                status: "succeeded".into(),
+                                artifact: Some(artifact),
+                                reused: out.reused,
+                                error: None,
+                            });
+                        }
+                        (_, error) => {
+                            let message =
+                                error.unwrap_or_else(|| "the generator produced nothing".into());
+                            ctx.log(&format!("{language}: failed: {message}"));
+                            results.push(LanguageResult {
+                                language: language.clone(),
+                                status: "failed".into(),
+                                artifact: None,
+                                reused: false,
+                                error: Some(message),
+                            });
+                        }
+                    }
                 }
                 Err(WorkflowFailure::Activity { message, .. }) => {
                     ctx.log(&format!("{language}: failed: {message}"));
