@@ -10,10 +10,12 @@
 
 mod auth;
 mod cache;
+mod codegen;
 mod git;
 mod githost;
 mod knowledge;
 mod markdown;
+mod object_store;
 mod search;
 mod secrets;
 mod store;
@@ -22,6 +24,7 @@ mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
+pub use codegen::{ClientGenerator, GenerateError, GenerateRequest, Generated, SourceFile};
 pub use git::{GitAuthor, GitClient, GitCredentials, GitError, GitFile, GitRemote};
 pub use githost::{
     CreatedRepo, GitHost, GitHostConnectionStore, GitHostError, GitHostFactory, GitHostTarget,
@@ -30,6 +33,10 @@ pub use githost::{
 };
 pub use knowledge::{IndexJob, KnowledgeStore, StoredRender};
 pub use markdown::{MarkdownRenderer, Rendered};
+pub use object_store::{
+    ByteStream, MAX_KEY_BYTES, ObjectMeta, ObjectStore, ObjectStoreError, next_chunk, validate_key,
+    validate_prefix,
+};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
 };

@@ -5,7 +5,9 @@
 //! Architecture invariant: no method reads or writes a workspace's data before it has
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
+mod artifacts;
 mod cached;
+pub mod codegen;
 pub mod githost;
 mod knowledge;
 mod search;
@@ -17,6 +19,7 @@ mod workspaces;
 
 use std::sync::Arc;
 
+pub use artifacts::{ArtifactService, DOWNLOAD_URL_TTL, Download};
 pub use cached::{CacheStats, CachedReads};
 pub use githost::{
     GitHostConnectionPatch, GitHostService, NewGitHostConnection, githost_err, rotate_git_secrets,
@@ -32,8 +35,8 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 use orbit_core::Error;
 use orbit_ports::{
     Cache, Clock, GitHostConnectionStore, GitHostFactory, GitHttpServer, IdGenerator,
-    KnowledgeStore, MarkdownRenderer, SearchIndex, SecretCipher, StoreError, UserStore,
-    WorkflowEngine, WorkflowRegistry, WorkspaceStore,
+    KnowledgeStore, MarkdownRenderer, ObjectStore, SearchIndex, SecretCipher, StoreError,
+    UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
 
 /// Everything the use cases need, chosen by the composition root.
@@ -59,6 +62,8 @@ pub struct Deps {
     pub git_hosts: Arc<dyn GitHostFactory>,
     pub git_http: Arc<dyn GitHttpServer>,
     pub secrets: Arc<dyn SecretCipher>,
+    /// Object storage (generated client archives).
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 /// Size limits of user content.
@@ -88,6 +93,7 @@ pub struct Services {
     pub workflows: WorkflowService,
     pub git_hosts: GitHostService,
     pub cache: CachedReads,
+    pub artifacts: ArtifactService,
     pub deps: Deps,
 }
 
@@ -108,6 +114,7 @@ impl Services {
             git_hosts: GitHostService::new(deps.clone(), workspaces.clone()),
             workflows,
             knowledge,
+            artifacts: ArtifactService::new(workspaces.clone(), deps.objects.clone()),
             workspaces,
             users: UserService::new(deps.clone()),
             tokens: TokenService::new(deps.clone(), cache.clone()),

@@ -10,6 +10,7 @@
 //! (`error.rs`).
 
 pub mod api;
+mod api_artifacts;
 mod api_githost;
 mod api_knowledge;
 pub mod api_workflows;
