@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod apis;
 mod knowledge;
 mod workflows;
 
@@ -22,6 +23,7 @@ struct State {
     users: HashMap<UserId, User>,
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
     knowledge: knowledge::KnowledgeState,
+    apis: apis::ApiState,
     workflows: workflows::WorkflowState,
     instance_id: Option<String>,
 }
@@ -144,6 +146,7 @@ impl WorkspaceStore for MemoryStore {
             return Err(StoreError::NotFound(format!("workspace '{id}'")));
         }
         s.knowledge.remove_workspace(id);
+        s.apis.remove_workspace(id);
         s.workflows.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
