@@ -5,6 +5,7 @@
 //! Architecture invariant: no method reads or writes a workspace's data before it has
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
+mod apis;
 mod cached;
 mod knowledge;
 mod search;
@@ -16,6 +17,10 @@ mod workspaces;
 
 use std::sync::Arc;
 
+pub use apis::{
+    ApiCatalogService, ApiPatch, ApiRef, Change, Comparison, Published, Reference, Validation,
+    content_hash,
+};
 pub use cached::{CacheStats, CachedReads};
 pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
 pub use search::{SearchIndexer, SearchPage, SearchService};
@@ -26,7 +31,7 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
+    ApiStore, Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
     UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
 
@@ -47,6 +52,8 @@ pub struct Deps {
     pub workflows: Arc<dyn WorkflowEngine>,
     /// The workflow kinds this server starts (their definitions validate input).
     pub workflow_definitions: WorkflowRegistry,
+    /// The API catalog's store.
+    pub apis: Arc<dyn ApiStore>,
 }
 
 /// Size limits of user content.
@@ -54,12 +61,15 @@ pub struct Deps {
 pub struct Limits {
     /// Largest page body, in bytes.
     pub max_page_bytes: usize,
+    /// Largest API schema version (all its files together), in bytes.
+    pub max_api_version_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_page_bytes: 1024 * 1024,
+            max_api_version_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -74,6 +84,7 @@ pub struct Services {
     pub search: SearchService,
     pub indexer: SearchIndexer,
     pub workflows: WorkflowService,
+    pub apis: ApiCatalogService,
     pub cache: CachedReads,
     pub deps: Deps,
 }
@@ -92,6 +103,7 @@ impl Services {
         Services {
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
+            apis: ApiCatalogService::new(deps.clone(), workspaces.clone()),
             workflows,
             knowledge,
             workspaces,

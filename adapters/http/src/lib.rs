@@ -9,6 +9,7 @@
 //! (`error.rs`).
 
 pub mod api;
+mod api_apis;
 mod api_knowledge;
 pub mod api_workflows;
 pub mod connect;

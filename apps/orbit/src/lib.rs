@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use config::{CacheChoice, Config, Database, EngineChoice, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
 use orbit_ports::{
-    Cache, IdGenerator, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry,
-    WorkflowStore, WorkspaceStore,
+    ApiStore, Cache, IdGenerator, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine,
+    WorkflowRegistry, WorkflowStore, WorkspaceStore,
 };
 use orbit_services::{Deps, Limits, Services};
 use std::sync::Arc;
@@ -22,11 +22,12 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub knowledge: Arc<dyn KnowledgeStore>,
     pub workflows: Arc<dyn WorkflowStore>,
+    pub apis: Arc<dyn ApiStore>,
     pub description: String,
 }
 
 impl Stores {
-    pub fn from_one<S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore>(
+    pub fn from_one<S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore + ApiStore>(
         store: Arc<S>,
         description: &str,
     ) -> Stores {
@@ -34,7 +35,8 @@ impl Stores {
             workspaces: store.clone(),
             users: store.clone(),
             knowledge: store.clone(),
-            workflows: store,
+            workflows: store.clone(),
+            apis: store,
             description: description.to_owned(),
         }
     }
@@ -245,9 +247,11 @@ impl App {
             index_signal: Arc::new(move || signal.notify_one()),
             limits: Limits {
                 max_page_bytes: config.max_page_bytes,
+                max_api_version_bytes: config.max_api_version_bytes,
             },
             workflows: engine,
             workflow_definitions: registry.clone(),
+            apis: parts.stores.apis,
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
