@@ -746,6 +746,32 @@ impl ApiCatalogService {
         ))
     }
 
+    /// An OpenAPI version's document as JSON (YAML converted), for renderers.
+    pub async fn openapi_json(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        api_id: &str,
+        version: &str,
+    ) -> Result<String> {
+        let (api, v) = self
+            .get_version(actor, workspace_id, api_id, version)
+            .await?;
+        if api.format != ApiFormat::OpenApi {
+            return Err(Error::FailedPrecondition(format!(
+                "API '{}' is not an OpenAPI API",
+                api.slug
+            )));
+        }
+        let file = v
+            .files
+            .first()
+            .ok_or_else(|| Error::Internal("a version without files".into()))?;
+        orbit_apispec::yaml::parse(&file.name, &file.content, Default::default())
+            .map(|doc| doc.root.to_string())
+            .map_err(|d| Error::Internal(d.to_string()))
+    }
+
     pub async fn add_consumer(
         &self,
         actor: &Actor,

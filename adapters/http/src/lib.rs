@@ -18,6 +18,7 @@ pub mod error;
 pub mod metrics;
 pub mod proto;
 pub mod web;
+mod web_apis;
 mod web_knowledge;
 mod web_workflows;
 
