@@ -36,6 +36,13 @@ orbit_start_redis "$work/redis"
 orbit_start_temporal "$work/temporal"
 export ORBIT_REQUIRE_SERVICES=1
 
+step "Installing the real-world API schema corpus (npm packages that ship OpenAPI documents)"
+mkdir -p "$work/api-corpus"
+(cd "$work/api-corpus" && npm install --no-save --ignore-scripts --no-audit --no-fund --silent \
+  @readme/oas-examples@8.2.2 @octokit/openapi@23.0.2 >/dev/null)
+export ORBIT_API_CORPUS="$work/api-corpus/node_modules/@readme/oas-examples"
+export ORBIT_GITHUB_OPENAPI="$work/api-corpus/node_modules/@octokit/openapi/generated"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

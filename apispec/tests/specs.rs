@@ -452,6 +452,10 @@ fn graphql_errors_are_all_reported() {
 #[test]
 fn real_world_corpus() {
     let Some(dir) = std::env::var_os("ORBIT_API_CORPUS") else {
+        assert!(
+            std::env::var_os("ORBIT_REQUIRE_SERVICES").is_none(),
+            "ORBIT_API_CORPUS must be set when ORBIT_REQUIRE_SERVICES is"
+        );
         eprintln!("SKIPPED: ORBIT_API_CORPUS is not set (scripts/test.sh installs the corpus)");
         return;
     };

@@ -29,4 +29,4 @@ if [[ ! -d "$here/node_modules/playwright-core" ]]; then
 fi
 
 cd "$here"
-exec node --test "$@" "$here/ui.test.mjs" "$here/knowledge.test.mjs" "$here/workflows.test.mjs"
+exec node --test "$@" "$here/ui.test.mjs" "$here/knowledge.test.mjs" "$here/workflows.test.mjs" "$here/apis.test.mjs"
