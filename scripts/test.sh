@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Orbit on a fresh machine: installs what is missing (PostgreSQL, Redis,
 # Chromium from Debian's packages; npm packages from the lock files), starts throwaway
-# PostgreSQL, Redis and Temporal servers on loopback, runs the formatting and lint gates, the
+# PostgreSQL, Redis, Temporal and MinIO servers on loopback (and installs the client code
+# generators), runs the formatting and lint gates, the
 # Rust tests (contract suites on memory, SQLite, PostgreSQL, Redis and Temporal; API; git
 # sync against git daemon; end-to-end and crash tests), the
 # TypeScript client's tests and drift check, and the browser tests; then stops what it
@@ -12,12 +13,14 @@ root=$(pwd)
 
 source scripts/lib/services.sh
 source scripts/lib/temporal.sh
+source scripts/lib/minio.sh
 work=$(mktemp -d -t orbit-test.XXXXXX)
 server_pid=""
 cleanup() {
   local status=$?
   if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   orbit_stop_temporal || true
+  orbit_stop_minio || true
   orbit_stop_all
   rm -rf "$work"
   exit "$status"
@@ -34,6 +37,9 @@ step "Starting PostgreSQL, Redis and a Temporal dev server on loopback"
 orbit_start_postgres "$work/pg"
 orbit_start_redis "$work/redis"
 orbit_start_temporal "$work/temporal"
+
+step "Starting MinIO (S3-compatible object storage; built with go install on first use)"
+orbit_start_minio "$work/minio"
 export ORBIT_REQUIRE_SERVICES=1
 
 step "Installing the real-world API schema corpus (npm packages that ship OpenAPI documents)"
@@ -42,6 +48,9 @@ mkdir -p "$work/api-corpus"
   @readme/oas-examples@8.2.2 @octokit/openapi@23.0.2 >/dev/null)
 export ORBIT_API_CORPUS="$work/api-corpus/node_modules/@readme/oas-examples"
 export ORBIT_GITHUB_OPENAPI="$work/api-corpus/node_modules/@octokit/openapi/generated"
+step "Installing the client code generators (scripts/install-generators.sh; fast when present)"
+export ORBIT_GENERATORS_DIR="${ORBIT_GENERATORS_DIR:-$HOME/.local/share/orbit/generators}"
+bash scripts/install-generators.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

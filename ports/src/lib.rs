@@ -11,9 +11,11 @@
 mod api;
 mod auth;
 mod cache;
+mod codegen;
 mod git;
 mod knowledge;
 mod markdown;
+mod object_store;
 mod search;
 mod store;
 mod system;
@@ -22,9 +24,14 @@ mod workflow;
 pub use api::{ApiIndexJob, ApiStore};
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
+pub use codegen::{ClientGenerator, GenerateError, GenerateRequest, Generated, SourceFile};
 pub use git::{GitAuthor, GitClient, GitError, GitFile};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};
+pub use object_store::{
+    ByteStream, MAX_KEY_BYTES, ObjectMeta, ObjectStore, ObjectStoreError, next_chunk, validate_key,
+    validate_prefix,
+};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
 };

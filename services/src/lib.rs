@@ -6,7 +6,9 @@
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
 mod apis;
+mod artifacts;
 mod cached;
+pub mod codegen;
 mod knowledge;
 mod search;
 pub mod sync;
@@ -21,6 +23,7 @@ pub use apis::{
     ApiCatalogService, ApiPatch, ApiRef, Change, Comparison, Published, Reference, Validation,
     content_hash,
 };
+pub use artifacts::{ArtifactService, DOWNLOAD_URL_TTL, Download};
 pub use cached::{CacheStats, CachedReads};
 pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
 pub use search::{SearchIndexer, SearchPage, SearchService};
@@ -31,8 +34,8 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    ApiStore, Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
-    UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
+    ApiStore, Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, ObjectStore,
+    SearchIndex, StoreError, UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
 
 /// Everything the use cases need, chosen by the composition root.
@@ -54,6 +57,8 @@ pub struct Deps {
     pub workflow_definitions: WorkflowRegistry,
     /// The API catalog's store.
     pub apis: Arc<dyn ApiStore>,
+    /// Object storage (generated client archives).
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 /// Size limits of user content.
@@ -86,6 +91,7 @@ pub struct Services {
     pub workflows: WorkflowService,
     pub apis: ApiCatalogService,
     pub cache: CachedReads,
+    pub artifacts: ArtifactService,
     pub deps: Deps,
 }
 
@@ -106,6 +112,7 @@ impl Services {
             apis: ApiCatalogService::new(deps.clone(), workspaces.clone()),
             workflows,
             knowledge,
+            artifacts: ArtifactService::new(workspaces.clone(), deps.objects.clone()),
             workspaces,
             users: UserService::new(deps.clone()),
             tokens: TokenService::new(deps.clone(), cache.clone()),

@@ -7,5 +7,6 @@ pub mod cache_contract;
 pub mod knowledge_contract;
 pub mod postgres;
 pub mod search_contract;
+pub mod storage_contract;
 pub mod store_contract;
 pub mod workflow_contract;

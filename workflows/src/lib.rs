@@ -4,7 +4,10 @@
 //! - [`demo`]: `orbit.demo.steps`, N steps with injectable delays and failures. It exercises
 //!   engines (tests, crash tests, benchmarks) and is registered only when enabled
 //!   (`ORBIT_ENABLE_DEMO_WORKFLOWS=1`).
+//! - [`codegen`]: `orbit.api.codegen`, client libraries for an API version, one activity per
+//!   language.
 
+pub mod codegen;
 pub mod demo;
 pub mod knowledge_sync;
 

@@ -10,6 +10,7 @@
 
 pub mod api;
 mod api_apis;
+mod api_artifacts;
 mod api_knowledge;
 pub mod api_workflows;
 pub mod connect;

@@ -126,6 +126,50 @@ impl EngineChoice {
     }
 }
 
+/// Where objects (generated client archives) are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageChoice {
+    /// Files under this directory (embedded default: `<data_dir>/storage`).
+    Filesystem(PathBuf),
+    /// An S3-compatible bucket (AWS S3, MinIO, Garage…).
+    S3(orbit_storage::S3Config),
+}
+
+impl StorageChoice {
+    /// `ORBIT_S3_BUCKET` set: that bucket, with `ORBIT_S3_ENDPOINT` (omit for AWS),
+    /// `ORBIT_S3_REGION` (default `us-east-1`), `ORBIT_S3_ACCESS_KEY_ID` and
+    /// `ORBIT_S3_SECRET_ACCESS_KEY`. Else files under `<data_dir>/storage`.
+    pub fn from_env(data_dir: &Path) -> Result<StorageChoice> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let Some(bucket) = var("ORBIT_S3_BUCKET") else {
+            return Ok(StorageChoice::Filesystem(data_dir.join("storage")));
+        };
+        let config = orbit_storage::S3Config {
+            endpoint: var("ORBIT_S3_ENDPOINT"),
+            region: var("ORBIT_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            bucket,
+            access_key_id: var("ORBIT_S3_ACCESS_KEY_ID")
+                .context("ORBIT_S3_BUCKET is set: ORBIT_S3_ACCESS_KEY_ID is required too")?,
+            secret_access_key: var("ORBIT_S3_SECRET_ACCESS_KEY")
+                .context("ORBIT_S3_BUCKET is set: ORBIT_S3_SECRET_ACCESS_KEY is required too")?,
+        };
+        orbit_storage::S3Store::new(&config).map_err(anyhow::Error::msg)?;
+        Ok(StorageChoice::S3(config))
+    }
+}
+
+/// Where the client generators are (`scripts/install-generators.sh` installs them there):
+/// `ORBIT_GENERATORS_DIR`, else `~/.local/share/orbit/generators`.
+pub fn default_generators_dir() -> PathBuf {
+    match std::env::var_os("ORBIT_GENERATORS_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".local/share/orbit/generators"),
+    }
+}
+
 /// The resolved settings a process runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -147,6 +191,10 @@ pub struct Config {
     /// This process's name in workflow leases; stable across restarts of one installation.
     pub worker_id: String,
     pub bootstrap_token: Option<String>,
+    /// Object storage (generated client archives).
+    pub storage: StorageChoice,
+    /// The client generators' directory (its `bin/` holds the tools).
+    pub generators_dir: PathBuf,
 }
 
 impl Config {
@@ -154,7 +202,10 @@ impl Config {
     /// in-process cache.
     pub fn embedded(data_dir: PathBuf) -> Self {
         let search = SearchChoice::Tantivy(data_dir.join("search"));
+        let storage = StorageChoice::Filesystem(data_dir.join("storage"));
         Config {
+            storage,
+            generators_dir: default_generators_dir(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: Database::Sqlite(data_dir.join("orbit.db")),
             data_dir,

@@ -169,11 +169,26 @@ pub struct App {
     pub registry: WorkflowRegistry,
 }
 
+/// The configured object storage.
+pub fn open_object_store(config: &Config) -> Arc<dyn orbit_ports::ObjectStore> {
+    match &config.storage {
+        config::StorageChoice::Filesystem(dir) => {
+            Arc::new(orbit_storage::FilesystemStore::new(dir.clone()))
+        }
+        // StorageChoice::from_env checked the configuration; building makes no request.
+        config::StorageChoice::S3(s3) => Arc::new(
+            orbit_storage::S3Store::new(s3)
+                .unwrap_or_else(|e| panic!("the S3 configuration was checked: {e}")),
+        ),
+    }
+}
+
 /// The workflow definitions and activities this process runs. `sync` gets the services
 /// once they exist (activities are registered before).
 pub fn workflow_registry(
     config: &Config,
     sync: &orbit_services::sync::SyncHandle,
+    objects: &Arc<dyn orbit_ports::ObjectStore>,
 ) -> WorkflowRegistry {
     let git: Arc<dyn orbit_ports::GitClient> =
         Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work")));
@@ -189,6 +204,19 @@ pub fn workflow_registry(
             handle: sync.clone(),
             git,
         }));
+    // Client code generation (`orbit.api.codegen`): one activity per language.
+    let generator: Arc<dyn orbit_ports::ClientGenerator> =
+        Arc::new(orbit_codegen::GeneratorCli::new(
+            orbit_codegen::GeneratorConfig::new(&config.generators_dir),
+        ));
+    registry = registry.definition(Arc::new(orbit_workflows::codegen::CodegenWorkflow));
+    for activity in orbit_services::codegen::CodegenActivity::all(
+        generator,
+        objects.clone(),
+        Arc::new(orbit_system::SystemClock),
+    ) {
+        registry = registry.activity(Arc::new(activity));
+    }
     if config.demo_workflows {
         registry = registry
             .definition(Arc::new(orbit_workflows::demo::StepsWorkflow))
@@ -217,7 +245,8 @@ impl App {
 
     pub fn from_parts(config: &Config, parts: Parts) -> App {
         let sync = orbit_services::sync::SyncHandle::default();
-        let registry = workflow_registry(config, &sync);
+        let objects = open_object_store(config);
+        let registry = workflow_registry(config, &sync, &objects);
         let (engine, embedded): (Arc<dyn WorkflowEngine>, _) = match parts.engine {
             Some(external) => (external, None),
             None => {
@@ -252,6 +281,7 @@ impl App {
             workflows: engine,
             workflow_definitions: registry.clone(),
             apis: parts.stores.apis,
+            objects,
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,

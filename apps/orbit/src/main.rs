@@ -132,6 +132,7 @@ fn apply_workflow_env(config: &mut Config) -> Result<()> {
         config.worker_id = id;
     }
     config.engine = orbit::config::EngineChoice::from_env()?;
+    config.storage = orbit::config::StorageChoice::from_env(&config.data_dir)?;
     Ok(())
 }
 

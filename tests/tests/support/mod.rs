@@ -57,9 +57,20 @@ impl TestApp {
         cache: Arc<dyn Cache>,
         search: Arc<dyn orbit_ports::SearchIndex>,
     ) -> TestApp {
+        TestApp::with_config(stores, cache, search, |_| {}).await
+    }
+
+    /// Like `with_search`, with a say in the configuration (object storage…).
+    pub async fn with_config(
+        stores: Stores,
+        cache: Arc<dyn Cache>,
+        search: Arc<dyn orbit_ports::SearchIndex>,
+        configure: impl FnOnce(&mut orbit::config::Config),
+    ) -> TestApp {
         let mut config = orbit::config::Config::embedded(tempdir("app"));
         config.max_body_bytes = 64 * 1024;
         config.max_page_bytes = 32 * 1024;
+        configure(&mut config);
         let parts = orbit::Parts {
             stores,
             cache,
