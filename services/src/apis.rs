@@ -2,7 +2,7 @@
 //! version before them, refused when they break compatibility without a major bump),
 //! consumers, the workspace policy, and the reference documentation of a version.
 
-use crate::{Deps, WorkspaceService, store_err};
+use crate::{Deps, WorkflowService, WorkspaceService, store_err};
 use orbit_apispec::{Diagnostic, Format, RefItem, Spec, SpecFile};
 use orbit_core::api::{
     Api, ApiFile, ApiFilter, ApiFormat, ApiId, ApiPolicy, ApiVersion, ApiVersionSummary, Consumer,
@@ -149,11 +149,20 @@ fn changes_message(changes: &[Change]) -> String {
 pub struct ApiCatalogService {
     deps: Deps,
     workspaces: WorkspaceService,
+    workflows: WorkflowService,
 }
 
 impl ApiCatalogService {
-    pub(crate) fn new(deps: Deps, workspaces: WorkspaceService) -> Self {
-        ApiCatalogService { deps, workspaces }
+    pub(crate) fn new(
+        deps: Deps,
+        workspaces: WorkspaceService,
+        workflows: WorkflowService,
+    ) -> Self {
+        ApiCatalogService {
+            deps,
+            workspaces,
+            workflows,
+        }
     }
 
     fn job_id(&self) -> String {
@@ -744,6 +753,58 @@ impl ApiCatalogService {
                 items: spec.reference(),
             },
         ))
+    }
+
+    /// Starts the `orbit.api.codegen` workflow for a published version (OpenAPI or protobuf)
+    /// and the given languages (empty: every language). Returns the run's id.
+    pub async fn generate_clients(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        api_id: &str,
+        version: &str,
+        languages: &[String],
+        force: bool,
+    ) -> Result<String> {
+        use orbit_workflows::codegen::{CodegenInput, KIND, LANGUAGES, SchemaFile};
+        let (api, v) = self
+            .get_version(actor, workspace_id, api_id, version)
+            .await?;
+        if !matches!(api.format, ApiFormat::OpenApi | ApiFormat::Protobuf) {
+            return Err(Error::FailedPrecondition(format!(
+                "clients are generated from OpenAPI and protobuf APIs; '{}' is {}",
+                api.slug,
+                api.format.as_str()
+            )));
+        }
+        let languages: Vec<String> = if languages.is_empty() {
+            LANGUAGES.iter().map(|(l, _)| (*l).to_owned()).collect()
+        } else {
+            languages.to_vec()
+        };
+        let input = CodegenInput {
+            workspace_id: api.workspace_id.to_string(),
+            api_id: api.id.to_string(),
+            version: v.version.to_string(),
+            format: api.format.as_str().to_owned(),
+            files: v
+                .files
+                .into_iter()
+                .map(|f| SchemaFile {
+                    path: f.name,
+                    content: f.content,
+                })
+                .collect(),
+            languages,
+            force,
+        };
+        let json = serde_json::to_string(&input)
+            .map_err(|e| Error::Internal(format!("encoding the codegen input: {e}")))?;
+        let (run, _) = self
+            .workflows
+            .start(actor, workspace_id, KIND, &json, "")
+            .await?;
+        Ok(run.id.to_string())
     }
 
     /// An OpenAPI version's document as JSON (YAML converted), for renderers.

@@ -109,7 +109,7 @@ impl Services {
         Services {
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
-            apis: ApiCatalogService::new(deps.clone(), workspaces.clone()),
+            apis: ApiCatalogService::new(deps.clone(), workspaces.clone(), workflows.clone()),
             workflows,
             knowledge,
             artifacts: ArtifactService::new(workspaces.clone(), deps.objects.clone()),

@@ -344,6 +344,26 @@ async fn list_consumers(
     })
 }
 
+async fn generate_clients(
+    s: AppState,
+    a: Actor,
+    r: pb::GenerateClientsRequest,
+) -> Result<pb::GenerateClientsResponse> {
+    let id = s
+        .services
+        .apis
+        .generate_clients(
+            &a,
+            &r.workspace_id,
+            &r.api_id,
+            &r.version,
+            &r.languages,
+            r.force,
+        )
+        .await?;
+    Ok(pb::GenerateClientsResponse { workflow_id: id })
+}
+
 async fn get_policy(
     s: AppState,
     a: Actor,
@@ -409,6 +429,7 @@ pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {
     let r = route(r, state, k, "AddConsumer", add_consumer);
     let r = route(r, state, k, "RemoveConsumer", remove_consumer);
     let r = route(r, state, k, "ListConsumers", list_consumers);
+    let r = route(r, state, k, "GenerateClients", generate_clients);
     let r = route(r, state, k, "GetApiPolicy", get_policy);
     route(r, state, k, "UpdateApiPolicy", update_policy)
 }

@@ -352,6 +352,82 @@ struct VersionRow {
 }
 
 #[derive(Serialize)]
+struct ArtifactRow {
+    language: String,
+    name: String,
+    generator: String,
+    kib: String,
+    sha256: String,
+    href: String,
+}
+
+#[derive(Deserialize, Default)]
+struct GenerateForm {
+    #[serde(default)]
+    version: String,
+    typescript: Option<String>,
+    python: Option<String>,
+    go: Option<String>,
+    java: Option<String>,
+    rust: Option<String>,
+    force: Option<String>,
+}
+
+async fn generate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slug, api_slug)): Path<(String, String)>,
+    Form(form): Form<GenerateForm>,
+) -> Response {
+    guard_origin!(headers);
+    let s = signed_in!(state, headers);
+    let ws = workspace!(state, s, slug);
+    let svc = &state.services.apis;
+    let api = or_error_page!(
+        state,
+        s,
+        svc.get_api(&s.actor, &ws.id, &ApiRef::Slug(api_slug.clone()))
+            .await
+    );
+    let languages: Vec<String> = [
+        ("typescript", &form.typescript),
+        ("python", &form.python),
+        ("go", &form.go),
+        ("java", &form.java),
+        ("rust", &form.rust),
+    ]
+    .into_iter()
+    .filter(|(_, on)| on.is_some())
+    .map(|(l, _)| l.to_owned())
+    .collect();
+    match svc
+        .generate_clients(
+            &s.actor,
+            &ws.id,
+            api.id.as_str(),
+            &form.version,
+            &languages,
+            form.force.is_some(),
+        )
+        .await
+    {
+        Ok(run) => Redirect::to(&format!("/ui/w/{}/workflows/{run}", ws.slug)).into_response(),
+        Err(err) => {
+            api_page(
+                &state,
+                &s,
+                ws,
+                &api_slug,
+                Some(form.version),
+                (status_of(&err), None, Some(message_of(&err))),
+                PublishForm::default(),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Serialize)]
 struct Item {
     kind: &'static str,
     name: String,
@@ -422,6 +498,35 @@ async fn api_page(
         .map(|c| (c.repository, c.version.to_string()))
         .collect();
     let previous = versions.get(1).map(|v| v.version.to_string());
+    let generates = matches!(
+        api.format,
+        orbit_core::api::ApiFormat::OpenApi | orbit_core::api::ApiFormat::Protobuf
+    );
+    let (artifacts, artifacts_error) = if generates && !selected.is_empty() {
+        match state
+            .services
+            .artifacts
+            .list(&s.actor, &ws.id, &id, &selected)
+            .await
+        {
+            Ok(list) => (
+                list.into_iter()
+                    .map(|m| ArtifactRow {
+                        href: orbit_services::ArtifactService::download_path(&m),
+                        language: m.language,
+                        name: m.name,
+                        generator: format!("{} {}", m.generator, m.generator_version),
+                        kib: format!("{:.1}", m.size as f64 / 1024.0),
+                        sha256: m.sha256.chars().take(12).collect(),
+                    })
+                    .collect::<Vec<_>>(),
+                None,
+            ),
+            Err(err) => (Vec::new(), Some(message_of(&err))),
+        }
+    } else {
+        (Vec::new(), None)
+    };
     let (status, notice, error) = shown;
     render(
         state,
@@ -433,6 +538,8 @@ async fn api_page(
             api => row(api.clone()), api_id => id, versions => rows, consumers, reference,
             selected, format_version, previous, notice, error, publish,
             is_openapi => api.format == orbit_core::api::ApiFormat::OpenApi,
+            generates, artifacts, artifacts_error,
+            languages => ["typescript", "python", "go", "java", "rust"],
         },
     )
 }
@@ -724,6 +831,10 @@ pub(crate) fn routes() -> Router<AppState> {
             axum::routing::post(add_consumer),
         )
         .route("/ui/w/{slug}/apis/{api_slug}/compare", get(compare))
+        .route(
+            "/ui/w/{slug}/apis/{api_slug}/generate",
+            axum::routing::post(generate),
+        )
         .route("/ui/w/{slug}/apis/{api_slug}/v/{version}/docs", get(docs))
         .route(
             "/ui/w/{slug}/apis/{api_slug}/v/{version}/openapi.json",
