@@ -42,6 +42,12 @@ step "Starting MinIO (S3-compatible object storage; built with go install on fir
 orbit_start_minio "$work/minio"
 export ORBIT_REQUIRE_SERVICES=1
 
+step "Installing the real-world API schema corpus (npm packages that ship OpenAPI documents)"
+mkdir -p "$work/api-corpus"
+(cd "$work/api-corpus" && npm install --no-save --ignore-scripts --no-audit --no-fund --silent \
+  @readme/oas-examples@8.2.2 @octokit/openapi@23.0.2 >/dev/null)
+export ORBIT_API_CORPUS="$work/api-corpus/node_modules/@readme/oas-examples"
+export ORBIT_GITHUB_OPENAPI="$work/api-corpus/node_modules/@octokit/openapi/generated"
 step "Installing the client code generators (scripts/install-generators.sh; fast when present)"
 export ORBIT_GENERATORS_DIR="${ORBIT_GENERATORS_DIR:-$HOME/.local/share/orbit/generators}"
 bash scripts/install-generators.sh

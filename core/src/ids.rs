@@ -55,3 +55,7 @@ id_type!(
     /// A page's id.
     PageId
 );
+id_type!(
+    /// An API's id (API catalog).
+    ApiId
+);

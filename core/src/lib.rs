@@ -5,6 +5,7 @@
 //! web framework or generated protocol type. Values are validated when they are built
 //! (`Slug::parse`, `Login::parse`…), so a value of a domain type is always valid.
 
+pub mod api;
 pub mod error;
 pub mod githost;
 pub mod ids;

@@ -8,6 +8,7 @@
 //! `Arc<dyn Port>`. Doc comments say which errors an implementation must return; the shared
 //! contract suites in `orbit-tests` check every adapter against them.
 
+mod api;
 mod auth;
 mod cache;
 mod codegen;
@@ -22,6 +23,7 @@ mod store;
 mod system;
 mod workflow;
 
+pub use api::{ApiIndexJob, ApiStore};
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
 pub use codegen::{ClientGenerator, GenerateError, GenerateRequest, Generated, SourceFile};

@@ -5,6 +5,7 @@
 //! Architecture invariant: no method reads or writes a workspace's data before it has
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
+mod apis;
 mod artifacts;
 mod cached;
 pub mod codegen;
@@ -19,6 +20,10 @@ mod workspaces;
 
 use std::sync::Arc;
 
+pub use apis::{
+    ApiCatalogService, ApiPatch, ApiRef, Change, Comparison, Published, Reference, Validation,
+    content_hash,
+};
 pub use artifacts::{ArtifactService, DOWNLOAD_URL_TTL, Download};
 pub use cached::{CacheStats, CachedReads};
 pub use githost::{
@@ -34,7 +39,7 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    Cache, Clock, GitHostConnectionStore, GitHostFactory, GitHttpServer, IdGenerator,
+    ApiStore, Cache, Clock, GitHostConnectionStore, GitHostFactory, GitHttpServer, IdGenerator,
     KnowledgeStore, MarkdownRenderer, ObjectStore, SearchIndex, SecretCipher, StoreError,
     UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
@@ -62,6 +67,8 @@ pub struct Deps {
     pub git_hosts: Arc<dyn GitHostFactory>,
     pub git_http: Arc<dyn GitHttpServer>,
     pub secrets: Arc<dyn SecretCipher>,
+    /// The API catalog's store.
+    pub apis: Arc<dyn ApiStore>,
     /// Object storage (generated client archives).
     pub objects: Arc<dyn ObjectStore>,
 }
@@ -71,12 +78,15 @@ pub struct Deps {
 pub struct Limits {
     /// Largest page body, in bytes.
     pub max_page_bytes: usize,
+    /// Largest API schema version (all its files together), in bytes.
+    pub max_api_version_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_page_bytes: 1024 * 1024,
+            max_api_version_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -92,6 +102,7 @@ pub struct Services {
     pub indexer: SearchIndexer,
     pub workflows: WorkflowService,
     pub git_hosts: GitHostService,
+    pub apis: ApiCatalogService,
     pub cache: CachedReads,
     pub artifacts: ArtifactService,
     pub deps: Deps,
@@ -112,6 +123,7 @@ impl Services {
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
             git_hosts: GitHostService::new(deps.clone(), workspaces.clone()),
+            apis: ApiCatalogService::new(deps.clone(), workspaces.clone(), workflows.clone()),
             workflows,
             knowledge,
             artifacts: ArtifactService::new(workspaces.clone(), deps.objects.clone()),

@@ -169,11 +169,93 @@ impl SearchIndexer {
         }
     }
 
+    fn api_doc(api: &orbit_core::api::Api) -> SearchDoc {
+        SearchDoc {
+            workspace_id: api.workspace_id.clone(),
+            kind: DocKind::Api,
+            id: api.id.to_string(),
+            space_id: String::new(),
+            title: api.name.clone(),
+            body: format!(
+                "{} — {} API{}{}",
+                api.description,
+                api.format.as_str(),
+                if api.owner.is_empty() {
+                    String::new()
+                } else {
+                    format!(", owned by {}", api.owner)
+                },
+                if api.latest_version.is_empty() {
+                    String::new()
+                } else {
+                    format!(", version {}", api.latest_version)
+                },
+            ),
+            keywords: format!("{} {} {}", api.slug, api.tags.join(" "), api.search_terms),
+            updated_at: api.updated_at.0,
+        }
+    }
+
+    /// Applies up to `batch` pending jobs of the API catalog's outbox (same rules as pages).
+    async fn run_api_jobs(&self, batch: u32) -> Result<usize> {
+        let jobs = self
+            .deps
+            .apis
+            .pending_api_index_jobs(batch)
+            .await
+            .map_err(store_err)?;
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let mut upserts = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for job in &jobs {
+            if !seen.insert((job.workspace_id.clone(), job.api_id.clone())) {
+                continue;
+            }
+            match self
+                .deps
+                .apis
+                .get_api(&job.workspace_id, &job.api_id)
+                .await
+                .map_err(store_err)?
+            {
+                Some(api) => upserts.push(Self::api_doc(&api)),
+                None => self
+                    .deps
+                    .search
+                    .delete(&job.workspace_id, &[job.api_id.to_string()])
+                    .await
+                    .map_err(search_err)?,
+            }
+        }
+        if !upserts.is_empty() {
+            self.deps
+                .search
+                .upsert(&upserts)
+                .await
+                .map_err(search_err)?;
+        }
+        self.deps.search.refresh().await.map_err(search_err)?;
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        self.deps
+            .apis
+            .complete_api_index_jobs(&ids)
+            .await
+            .map_err(store_err)?;
+        Ok(jobs.len())
+    }
+
     /// Applies up to `batch` pending outbox jobs: upserts pages that exist, deletes the ones
     /// that are gone, makes the changes searchable, then marks the jobs done. Returns how
     /// many jobs it applied. A crash at any point leaves the jobs pending (they are
     /// idempotent), so they are applied again on the next run.
     pub async fn run_once(&self, batch: u32) -> Result<usize> {
+        let api_jobs = self.run_api_jobs(batch).await?;
+        Ok(api_jobs + self.run_page_jobs(batch).await?)
+    }
+
+    async fn run_page_jobs(&self, batch: u32) -> Result<usize> {
         let jobs = self
             .deps
             .knowledge
@@ -238,7 +320,7 @@ impl SearchIndexer {
     }
 
     /// Re-indexes every page of every workspace from the database (for `orbit reindex` and
-    /// for a new or lost index). Returns the number of pages indexed.
+    /// for a new or lost index), then every API. Returns the number of documents indexed.
     pub async fn reindex_all(&self) -> Result<u64> {
         let mut after: Option<PageId> = None;
         let mut count = 0u64;
@@ -252,6 +334,20 @@ impl SearchIndexer {
             let Some(last) = pages.last() else { break };
             after = Some(last.id.clone());
             let docs: Vec<SearchDoc> = pages.iter().map(|p| self.doc(p)).collect();
+            self.deps.search.upsert(&docs).await.map_err(search_err)?;
+            count += docs.len() as u64;
+        }
+        let mut after: Option<orbit_core::api::ApiId> = None;
+        loop {
+            let apis = self
+                .deps
+                .apis
+                .apis_after(after.as_ref(), 500)
+                .await
+                .map_err(store_err)?;
+            let Some(last) = apis.last() else { break };
+            after = Some(last.id.clone());
+            let docs: Vec<SearchDoc> = apis.iter().map(Self::api_doc).collect();
             self.deps.search.upsert(&docs).await.map_err(search_err)?;
             count += docs.len() as u64;
         }

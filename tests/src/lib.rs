@@ -2,6 +2,7 @@
 //! (`tests/contract_*.rs`), so the in-memory, SQLite and PostgreSQL stores (and every
 //! cache) are held to exactly the same behaviour.
 
+pub mod api_contract;
 pub mod cache_contract;
 pub mod git_host_contract;
 pub mod githost_contract;

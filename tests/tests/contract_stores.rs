@@ -93,3 +93,38 @@ async fn postgres_knowledge_store_keeps_the_contract() {
     store.migrate().await.unwrap();
     orbit_tests::knowledge_contract::run(Arc::new(store)).await;
 }
+
+#[tokio::test]
+async fn memory_api_store_keeps_the_contract() {
+    orbit_tests::api_contract::run(Arc::new(orbit_memory::MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_api_store_keeps_the_contract() {
+    let dir = tempdir("sqlite-apis");
+    let store = orbit_sqlite::SqliteStore::open_file(&dir.join("orbit.db"))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    orbit_tests::api_contract::run(Arc::new(store)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_api_store_keeps_the_contract() {
+    let Some(server) = postgres::server_url() else {
+        eprintln!("SKIPPED: ORBIT_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = postgres::fresh_database_name("apis");
+    let admin = orbit_postgres_admin(&server).await;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let store = orbit_postgres::PostgresStore::connect(&postgres::with_database(&server, &name), 8)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    orbit_tests::api_contract::run(Arc::new(store)).await;
+}

@@ -99,13 +99,30 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor
         })
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ConnectError> {
+/// A method's own body limit, and how exceeding it is reported.
+#[derive(Clone, Copy)]
+pub struct BodyLimit {
+    pub bytes: usize,
+    pub code: Code,
+    /// Said after "the request body is larger than the limit of N bytes".
+    pub hint: &'static str,
+}
+
+async fn read_body(
+    body: Body,
+    limit: usize,
+    custom: Option<BodyLimit>,
+) -> Result<bytes::Bytes, ConnectError> {
+    let (limit, code, hint) = match custom {
+        Some(c) => (c.bytes, c.code, c.hint),
+        None => (limit, Code::ResourceExhausted, ""),
+    };
     let limited = http_body_util::Limited::new(body, limit);
     match limited.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(ConnectError::new(
-            Code::ResourceExhausted,
-            format!("the request body is larger than the limit of {limit} bytes"),
+            code,
+            format!("the request body is larger than the limit of {limit} bytes{hint}"),
         )),
         Err(err) => Err(ConnectError::new(
             Code::InvalidArgument,
@@ -178,6 +195,7 @@ async fn unary<Req, Resp, F, Fut>(
     headers: HeaderMap,
     body: Body,
     handler: F,
+    limit: Option<BodyLimit>,
 ) -> Result<Response, ConnectError>
 where
     Req: prost::Message + Default + DeserializeOwned + Send + 'static,
@@ -197,7 +215,7 @@ where
     let deadline = timeout(&headers)?;
     // The body is read (within the limit) before credentials are checked: answering while the
     // client is still sending would break its connection instead of delivering the error.
-    let body = read_body(body, state.config.max_body_bytes).await?;
+    let body = read_body(body, state.config.max_body_bytes, limit).await?;
     let actor = authenticate(&state, &headers).await?;
     let request: Req = decode(codec, &body)?;
     let call = handler(state, actor, request);
@@ -229,6 +247,24 @@ where
     F: Fn(AppState, Actor, Req) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = orbit_core::Result<Resp>> + Send + 'static,
 {
+    route_limited(router, state, service, method, None, handler)
+}
+
+/// Like [`route`], with the method's own body limit (uploads larger than ordinary requests).
+pub fn route_limited<Req, Resp, F, Fut>(
+    router: Router<AppState>,
+    state: &AppState,
+    service: &str,
+    method: &str,
+    limit: Option<BodyLimit>,
+    handler: F,
+) -> Router<AppState>
+where
+    Req: prost::Message + Default + DeserializeOwned + Send + 'static,
+    Resp: prost::Message + Serialize + Send + 'static,
+    F: Fn(AppState, Actor, Req) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = orbit_core::Result<Resp>> + Send + 'static,
+{
     let path = format!("/{service}/{method}");
     let metrics: Arc<RpcMetrics> = state.metrics.register(&path);
     router.route(
@@ -238,7 +274,7 @@ where
             let metrics = metrics.clone();
             async move {
                 let started = Instant::now();
-                let result = unary(state, headers, body, handler).await;
+                let result = unary(state, headers, body, handler, limit).await;
                 let code = result.as_ref().err().map(|e| e.code);
                 metrics.observe(code, started.elapsed());
                 match result {

@@ -10,6 +10,7 @@
 //! (`error.rs`).
 
 pub mod api;
+mod api_apis;
 mod api_artifacts;
 mod api_githost;
 mod api_knowledge;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod metrics;
 pub mod proto;
 pub mod web;
+mod web_apis;
 mod web_knowledge;
 mod web_workflows;
 

@@ -39,6 +39,7 @@ impl Templates {
         .into_iter()
         .chain(crate::web_knowledge::TEMPLATES.iter().copied())
         .chain(crate::web_workflows::TEMPLATES.iter().copied())
+        .chain(crate::web_apis::TEMPLATES.iter().copied())
         {
             if let Err(err) = env.add_template(name, src) {
                 panic!("template {name} does not compile: {err}");
@@ -866,5 +867,6 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/static/app.css", get(stylesheet))
         .merge(crate::web_knowledge::routes())
         .merge(crate::web_workflows::routes())
+        .merge(crate::web_apis::routes())
         .route("/ui/{*rest}", get(ui_not_found))
 }

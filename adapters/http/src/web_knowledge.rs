@@ -1633,7 +1633,11 @@ async fn search(
         .hits
         .into_iter()
         .map(|h| ResultRow {
-            href: (h.kind.as_str() == "page").then(|| page_url(&slug, &h.id)),
+            href: match h.kind.as_str() {
+                "page" => Some(page_url(&slug, &h.id)),
+                "api" => Some(format!("/ui/w/{slug}/apis/id/{}", h.id)),
+                _ => None,
+            },
             space: spaces.get(&h.space_id).cloned().unwrap_or_default(),
             title: h.title,
             snippet: h.snippet,

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod apis;
 mod githost;
 mod knowledge;
 mod workflows;
@@ -23,6 +24,7 @@ struct State {
     users: HashMap<UserId, User>,
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
     knowledge: knowledge::KnowledgeState,
+    apis: apis::ApiState,
     workflows: workflows::WorkflowState,
     githost: githost::GitHostState,
     instance_id: Option<String>,
@@ -146,6 +148,7 @@ impl WorkspaceStore for MemoryStore {
             return Err(StoreError::NotFound(format!("workspace '{id}'")));
         }
         s.knowledge.remove_workspace(id);
+        s.apis.remove_workspace(id);
         s.workflows.remove_workspace(id);
         s.githost.remove_workspace(id);
         let mut removed = Vec::new();

@@ -369,3 +369,105 @@ impl RunRow {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct ApiRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    pub tags: String,
+    pub lifecycle: String,
+    pub format: String,
+    pub deprecation_note: String,
+    pub latest_version: String,
+    pub search_terms: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub created_by: String,
+}
+
+impl ApiRow {
+    pub fn into_domain(self) -> Result<orbit_core::api::Api, StoreError> {
+        use orbit_core::api::{Api, ApiFormat, ApiId, Lifecycle};
+        Ok(Api {
+            slug: orbit_core::knowledge::PathSlug::parse("slug", &self.slug)
+                .map_err(|_| corrupt("slug", &self.slug))?,
+            lifecycle: Lifecycle::parse(&self.lifecycle)
+                .ok_or_else(|| corrupt("lifecycle", &self.lifecycle))?,
+            format: ApiFormat::parse(&self.format)
+                .ok_or_else(|| corrupt("format", &self.format))?,
+            id: ApiId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            name: self.name,
+            description: self.description,
+            owner: self.owner,
+            tags: self
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            deprecation_note: self.deprecation_note,
+            latest_version: self.latest_version,
+            search_terms: self.search_terms,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+            created_by: UserId::new(self.created_by),
+        })
+    }
+}
+
+pub fn semver(value: &str) -> Result<orbit_core::api::SemVer, StoreError> {
+    orbit_core::api::SemVer::parse("version", value).map_err(|_| corrupt("version", value))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApiVersionRow {
+    pub version: String,
+    pub content_hash: String,
+    pub release_notes: String,
+    pub breaking_changes: i64,
+    pub total_bytes: i64,
+    pub published_at: i64,
+    pub published_by: String,
+}
+
+impl ApiVersionRow {
+    pub fn into_domain(self) -> Result<orbit_core::api::ApiVersionSummary, StoreError> {
+        Ok(orbit_core::api::ApiVersionSummary {
+            version: semver(&self.version)?,
+            content_hash: self.content_hash,
+            release_notes: self.release_notes,
+            breaking_changes: self.breaking_changes,
+            total_bytes: self.total_bytes,
+            published_at: Timestamp(self.published_at),
+            published_by: UserId::new(self.published_by),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ConsumerRow {
+    pub api_id: String,
+    pub workspace_id: String,
+    pub repository: String,
+    pub version: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+impl ConsumerRow {
+    pub fn into_domain(self) -> Result<orbit_core::api::Consumer, StoreError> {
+        Ok(orbit_core::api::Consumer {
+            version: semver(&self.version)?,
+            api_id: orbit_core::api::ApiId::new(self.api_id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            repository: self.repository,
+            created_at: Timestamp(self.created_at),
+            created_by: UserId::new(self.created_by),
+        })
+    }
+}

@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub cache: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub max_page_bytes: Option<usize>,
+    pub max_api_version_bytes: Option<usize>,
     pub search_url: Option<String>,
     pub search_index: Option<String>,
     pub secure_cookies: Option<bool>,
@@ -181,6 +182,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest page body, in bytes.
     pub max_page_bytes: usize,
+    /// Largest API schema version (all its files), in bytes.
+    pub max_api_version_bytes: usize,
     pub secure_cookies: bool,
     /// Registers the `orbit.demo.steps` workflow (tests, benchmarks, trying the engine out).
     pub demo_workflows: bool,
@@ -222,6 +225,7 @@ impl Config {
             search,
             max_body_bytes: 4 * 1024 * 1024,
             max_page_bytes: 1024 * 1024,
+            max_api_version_bytes: 10 * 1024 * 1024,
             demo_workflows: false,
             engine: EngineChoice::Embedded,
             worker_id: "orbit".into(),

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use config::{CacheChoice, Config, Database, EngineChoice, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
 use orbit_ports::{
-    Cache, GitHostConnectionStore, IdGenerator, KnowledgeStore, SearchIndex, UserStore,
+    ApiStore, Cache, GitHostConnectionStore, IdGenerator, KnowledgeStore, SearchIndex, UserStore,
     WorkflowEngine, WorkflowRegistry, WorkflowStore, WorkspaceStore,
 };
 use orbit_services::{Deps, Limits, Services};
@@ -23,12 +23,18 @@ pub struct Stores {
     pub knowledge: Arc<dyn KnowledgeStore>,
     pub workflows: Arc<dyn WorkflowStore>,
     pub git_connections: Arc<dyn GitHostConnectionStore>,
+    pub apis: Arc<dyn ApiStore>,
     pub description: String,
 }
 
 impl Stores {
     pub fn from_one<
-        S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore + GitHostConnectionStore,
+        S: WorkspaceStore
+            + UserStore
+            + KnowledgeStore
+            + WorkflowStore
+            + GitHostConnectionStore
+            + ApiStore,
     >(
         store: Arc<S>,
         description: &str,
@@ -38,7 +44,8 @@ impl Stores {
             users: store.clone(),
             knowledge: store.clone(),
             git_connections: store.clone(),
-            workflows: store,
+            workflows: store.clone(),
+            apis: store,
             description: description.to_owned(),
         }
     }
@@ -314,6 +321,7 @@ impl App {
             index_signal: Arc::new(move || signal.notify_one()),
             limits: Limits {
                 max_page_bytes: config.max_page_bytes,
+                max_api_version_bytes: config.max_api_version_bytes,
             },
             workflows: engine,
             workflow_definitions: Arc::new(registry.clone()),
@@ -326,6 +334,7 @@ impl App {
             secrets: Arc::new(
                 open_key_ring(config).expect("the secret key was checked when the app was built"),
             ),
+            apis: parts.stores.apis,
             objects,
         });
         let http = HttpConfig {

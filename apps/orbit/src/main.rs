@@ -260,6 +260,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .unwrap_or(config.max_body_bytes);
     config.secure_cookies = file.secure_cookies.unwrap_or(false);
     config.bootstrap_token = args.bootstrap_token.clone().filter(|t| !t.is_empty());
+    if let Some(n) = file.max_api_version_bytes {
+        config.max_api_version_bytes = n;
+    }
     if let Some(n) = file.max_page_bytes {
         config.max_page_bytes = n;
     }
