@@ -55,3 +55,7 @@ id_type!(
     /// A page's id.
     PageId
 );
+id_type!(
+    /// A catalogued repository's id.
+    RepositoryId
+);

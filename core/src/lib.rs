@@ -9,12 +9,14 @@ pub mod error;
 pub mod ids;
 pub mod knowledge;
 pub mod page;
+pub mod repository;
 pub mod time;
 pub mod user;
 pub mod workflow;
 pub mod workspace;
 
 pub use error::{Error, Result};
+pub use ids::RepositoryId;
 pub use ids::{PageId, SpaceId, TokenId, UserId, WorkspaceId};
 pub use page::{Cursor, Page, PageRequest};
 pub use time::Timestamp;

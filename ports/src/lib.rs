@@ -13,6 +13,7 @@ mod cache;
 mod git;
 mod knowledge;
 mod markdown;
+mod repository;
 mod search;
 mod store;
 mod system;
@@ -20,9 +21,10 @@ mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
-pub use git::{GitAuthor, GitClient, GitError, GitFile};
+pub use git::{GitAuthor, GitClient, GitCommit, GitError, GitFile};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};
+pub use repository::{RepositoryIndexJob, RepositoryStore};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
 };

@@ -7,6 +7,7 @@
 
 mod cached;
 mod knowledge;
+pub mod repositories;
 mod search;
 pub mod sync;
 mod tokens;
@@ -18,6 +19,10 @@ use std::sync::Arc;
 
 pub use cached::{CacheStats, CachedReads};
 pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
+pub use repositories::{
+    RepositoryDetails, RepositoryFilter, RepositoryInput, RepositoryPatch, RepositoryRef,
+    RepositoryService,
+};
 pub use search::{SearchIndexer, SearchPage, SearchService};
 pub use tokens::{Bootstrap, TOKEN_PREFIX, TokenService, hash_secret};
 pub use users::UserService;
@@ -47,6 +52,10 @@ pub struct Deps {
     pub workflows: Arc<dyn WorkflowEngine>,
     /// The workflow kinds this server starts (their definitions validate input).
     pub workflow_definitions: WorkflowRegistry,
+    /// The repository catalog.
+    pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
+    /// Reads repositories' branches, commits and files (details pages, templates).
+    pub git: Arc<dyn orbit_ports::GitClient>,
 }
 
 /// Size limits of user content.
@@ -76,6 +85,7 @@ pub struct Services {
     pub workflows: WorkflowService,
     pub cache: CachedReads,
     pub deps: Deps,
+    pub repositories: RepositoryService,
 }
 
 impl Services {
@@ -89,7 +99,9 @@ impl Services {
             cache.clone(),
             workflows.clone(),
         );
+        let repositories = RepositoryService::new(deps.clone(), workspaces.clone());
         Services {
+            repositories,
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
             workflows,

@@ -5,6 +5,7 @@
 pub mod cache_contract;
 pub mod knowledge_contract;
 pub mod postgres;
+pub mod repository_contract;
 pub mod search_contract;
 pub mod store_contract;
 pub mod workflow_contract;

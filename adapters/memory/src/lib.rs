@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 mod knowledge;
+mod repositories;
 mod workflows;
 
 #[derive(Default)]
@@ -23,6 +24,7 @@ struct State {
     tokens: HashMap<TokenId, (ApiToken, TokenHash)>,
     knowledge: knowledge::KnowledgeState,
     workflows: workflows::WorkflowState,
+    repositories: repositories::RepositoryState,
     instance_id: Option<String>,
 }
 
@@ -145,6 +147,7 @@ impl WorkspaceStore for MemoryStore {
         }
         s.knowledge.remove_workspace(id);
         s.workflows.remove_workspace(id);
+        s.repositories.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
             if ws == id {

@@ -8,6 +8,7 @@
 //! (`TEXT`, `BIGINT`, `BOOLEAN`) cross the boundary.
 
 pub mod knowledge;
+pub mod repositories;
 pub mod rows;
 pub mod workflows;
 

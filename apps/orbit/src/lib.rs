@@ -22,11 +22,14 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub knowledge: Arc<dyn KnowledgeStore>,
     pub workflows: Arc<dyn WorkflowStore>,
+    pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
     pub description: String,
 }
 
 impl Stores {
-    pub fn from_one<S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore>(
+    pub fn from_one<
+        S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore + orbit_ports::RepositoryStore,
+    >(
         store: Arc<S>,
         description: &str,
     ) -> Stores {
@@ -34,6 +37,7 @@ impl Stores {
             workspaces: store.clone(),
             users: store.clone(),
             knowledge: store.clone(),
+            repositories: store.clone(),
             workflows: store,
             description: description.to_owned(),
         }
@@ -248,6 +252,8 @@ impl App {
             },
             workflows: engine,
             workflow_definitions: registry.clone(),
+            repositories: parts.stores.repositories,
+            git: Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work"))),
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
