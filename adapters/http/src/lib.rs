@@ -10,6 +10,7 @@
 
 pub mod api;
 mod api_knowledge;
+mod api_repositories;
 pub mod api_workflows;
 pub mod connect;
 mod docs;
