@@ -6,19 +6,23 @@
 //! (`Slug::parse`, `Login::parse`…), so a value of a domain type is always valid.
 
 pub mod error;
+pub mod githost;
 pub mod ids;
 pub mod knowledge;
 pub mod page;
 pub mod repository;
+pub mod secret;
 pub mod time;
 pub mod user;
 pub mod workflow;
 pub mod workspace;
 
 pub use error::{Error, Result};
+pub use githost::{GitHostConnection, GitProvider};
 pub use ids::RepositoryId;
 pub use ids::{PageId, SpaceId, TokenId, UserId, WorkspaceId};
 pub use page::{Cursor, Page, PageRequest};
+pub use secret::Secret;
 pub use time::Timestamp;
 pub use user::{Actor, ApiToken, Login, NewUser, User};
 pub use workspace::{Member, Membership, Role, Slug, Workspace, WorkspacePatch};

@@ -11,23 +11,31 @@
 mod auth;
 mod cache;
 mod git;
+mod githost;
 mod knowledge;
 mod markdown;
 mod repository;
 mod search;
+mod secrets;
 mod store;
 mod system;
 mod workflow;
 
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
-pub use git::{GitAuthor, GitClient, GitCommit, GitError, GitFile};
+pub use git::{GitAuthor, GitClient, GitCommit, GitCredentials, GitError, GitFile, GitRemote};
+pub use githost::{
+    CreatedRepo, GitHost, GitHostConnectionStore, GitHostError, GitHostFactory, GitHostTarget,
+    GitHttpRequest, GitHttpResponse, GitHttpServer, HostedRepo, NewHostedRepo, RepoVisibility,
+    check_repo_name,
+};
 pub use knowledge::{IndexJob, KnowledgeStore};
 pub use markdown::{MarkdownRenderer, Rendered};
 pub use repository::{RepositoryIndexJob, RepositoryStore};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
 };
+pub use secrets::{SealedSecret, SecretCipher, SecretError};
 pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
 pub use system::{Clock, IdGenerator};
 pub use workflow::{

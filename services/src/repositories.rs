@@ -410,7 +410,8 @@ impl RepositoryService {
         details: &mut RepositoryDetails,
     ) -> std::result::Result<(), GitError> {
         let git = &self.deps.git;
-        details.branches = git.branches(&repo.remote_url).await?;
+        let remote = orbit_ports::GitRemote::anonymous(repo.remote_url.clone());
+        details.branches = git.branches(&remote).await?;
         if !details
             .branches
             .iter()
@@ -419,16 +420,11 @@ impl RepositoryService {
             return Ok(());
         }
         details.commits = git
-            .log(&repo.remote_url, &repo.default_branch, RECENT_COMMITS)
+            .log(&remote, &repo.default_branch, RECENT_COMMITS)
             .await?;
         for name in ["README.md", "README.markdown", "readme.md", "README"] {
             if let Some(bytes) = git
-                .read_file(
-                    &repo.remote_url,
-                    &repo.default_branch,
-                    name,
-                    MAX_README_BYTES,
-                )
+                .read_file(&remote, &repo.default_branch, name, MAX_README_BYTES)
                 .await?
             {
                 let text = String::from_utf8_lossy(&bytes);

@@ -5,9 +5,14 @@
 //! temporary directory (a shallow clone of one branch), so concurrent syncs never share
 //! state. Remote URLs are never logged with credentials: URLs with a password are refused
 //! at the service edge, and git's own prompts are disabled (`GIT_TERMINAL_PROMPT=0`).
+//!
+//! Credentials ([`GitRemote::credentials`]) reach git through a credential helper that
+//! reads them from the child process's environment (`ORBIT_GIT_USERNAME`,
+//! `ORBIT_GIT_PASSWORD`): they are never in a command line (visible in `ps`), a URL, a
+//! config file or a log.
 
 use async_trait::async_trait;
-use orbit_ports::{GitAuthor, GitClient, GitCommit, GitError, GitFile};
+use orbit_ports::{GitAuthor, GitClient, GitCommit, GitCredentials, GitError, GitFile, GitRemote};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Command;
@@ -44,8 +49,25 @@ impl GitCli {
         Ok(TempDir(dir))
     }
 
-    async fn git(&self, dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    async fn git(
+        &self,
+        dir: &Path,
+        auth: Option<&GitCredentials>,
+        args: &[&str],
+    ) -> Result<String, GitError> {
         let mut cmd = Command::new("git");
+        if let Some(auth) = auth {
+            if auth.username.contains(['\n', '\r', '\0'])
+                || auth.password.expose().contains(['\n', '\r', '\0'])
+            {
+                return Err(GitError::Refused(
+                    "git credentials must not contain line breaks".into(),
+                ));
+            }
+            cmd.args(["-c", "credential.helper=", "-c", CREDENTIAL_HELPER])
+                .env("ORBIT_GIT_USERNAME", &auth.username)
+                .env("ORBIT_GIT_PASSWORD", auth.password.expose());
+        }
         cmd.args(args)
             .current_dir(dir)
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -88,29 +110,48 @@ impl GitCli {
     /// Clones `branch` of `remote` into `dir` (depth 1). Returns false when the remote has
     /// no such branch (an empty repository), leaving an initialised repository with the
     /// remote configured.
-    async fn clone_branch(&self, remote: &str, branch: &str, dir: &Path) -> Result<bool, GitError> {
-        self.git(dir, &["init", "--quiet", "--initial-branch", branch])
+    async fn clone_branch(
+        &self,
+        remote: &str,
+        auth: Option<&GitCredentials>,
+        branch: &str,
+        dir: &Path,
+    ) -> Result<bool, GitError> {
+        self.git(dir, auth, &["init", "--quiet", "--initial-branch", branch])
             .await?;
-        self.git(dir, &["remote", "add", "origin", remote]).await?;
+        self.git(dir, auth, &["remote", "add", "origin", remote])
+            .await?;
         match self
-            .git(dir, &["fetch", "--quiet", "--depth", "1", "origin", branch])
+            .git(
+                dir,
+                auth,
+                &["fetch", "--quiet", "--depth", "1", "origin", branch],
+            )
             .await
         {
             Ok(_) => {
-                self.git(dir, &["checkout", "--quiet", "-B", branch, "FETCH_HEAD"])
-                    .await?;
+                self.git(
+                    dir,
+                    auth,
+                    &["checkout", "--quiet", "-B", branch, "FETCH_HEAD"],
+                )
+                .await?;
                 Ok(true)
             }
             Err(GitError::NotFound(_)) => {
                 // Either the repository is empty or the branch is missing; an unreachable
                 // repository fails here too, so check that the remote answers at all.
-                self.git(dir, &["ls-remote", "--quiet", "origin"]).await?;
+                self.git(dir, auth, &["ls-remote", "--quiet", "origin"])
+                    .await?;
                 Ok(false)
             }
             Err(e) => Err(e),
         }
     }
 }
+
+/// Answers git's `get` with the user name and password from the environment.
+const CREDENTIAL_HELPER: &str = "credential.helper=!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' \"$ORBIT_GIT_USERNAME\" \"$ORBIT_GIT_PASSWORD\"; }; f";
 
 static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -187,18 +228,19 @@ fn walk(
 
 #[async_trait]
 impl GitClient for GitCli {
-    async fn publish(
+    async fn publish_to(
         &self,
-        remote: &str,
+        remote: &GitRemote,
         branch: &str,
         path: &str,
         files: &[GitFile],
         message: &str,
         author: &GitAuthor,
     ) -> Result<Option<String>, GitError> {
+        let auth = remote.credentials.as_ref();
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
-        let existed = self.clone_branch(remote, branch, &dir).await?;
+        let existed = self.clone_branch(&remote.url, auth, branch, &dir).await?;
         let target = folder(&dir, path)?;
         // Mirror: the folder holds exactly `files` afterwards.
         if target != dir {
@@ -224,8 +266,8 @@ impl GitClient for GitCli {
             }
             std::fs::write(&file, data).map_err(|e| GitError::Unavailable(e.to_string()))?;
         }
-        self.git(&dir, &["add", "--all", "."]).await?;
-        let status = self.git(&dir, &["status", "--porcelain"]).await?;
+        self.git(&dir, auth, &["add", "--all", "."]).await?;
+        let status = self.git(&dir, auth, &["status", "--porcelain"]).await?;
         if status.is_empty() && existed {
             return Ok(None);
         }
@@ -233,6 +275,7 @@ impl GitClient for GitCli {
         let email = format!("user.email={}", author.email);
         self.git(
             &dir,
+            auth,
             &[
                 "-c",
                 &name,
@@ -246,30 +289,31 @@ impl GitClient for GitCli {
             ],
         )
         .await?;
-        let commit = self.git(&dir, &["rev-parse", "HEAD"]).await?;
+        let commit = self.git(&dir, auth, &["rev-parse", "HEAD"]).await?;
         let refspec = format!("HEAD:refs/heads/{branch}");
-        self.git(&dir, &["push", "--quiet", "origin", &refspec])
+        self.git(&dir, auth, &["push", "--quiet", "origin", &refspec])
             .await?;
         tracing::info!(branch, commit = %commit, files = files.len(), "published to git");
         Ok(Some(commit))
     }
 
-    async fn read(
+    async fn read_from(
         &self,
-        remote: &str,
+        remote: &GitRemote,
         branch: &str,
         path: &str,
         max_files: usize,
         max_bytes: u64,
     ) -> Result<(String, Vec<GitFile>), GitError> {
+        let auth = remote.credentials.as_ref();
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
-        if !self.clone_branch(remote, branch, &dir).await? {
+        if !self.clone_branch(&remote.url, auth, branch, &dir).await? {
             return Err(GitError::NotFound(format!(
                 "the remote has no branch '{branch}'"
             )));
         }
-        let commit = self.git(&dir, &["rev-parse", "HEAD"]).await?;
+        let commit = self.git(&dir, auth, &["rev-parse", "HEAD"]).await?;
         let base = folder(&dir, path)?;
         if !base.is_dir() {
             return Err(GitError::NotFound(format!(
@@ -283,10 +327,14 @@ impl GitClient for GitCli {
         Ok((commit, out))
     }
 
-    async fn branches(&self, remote: &str) -> Result<Vec<(String, String)>, GitError> {
+    async fn branches(&self, remote: &GitRemote) -> Result<Vec<(String, String)>, GitError> {
         let tmp = self.scratch()?;
         let out = self
-            .git(&tmp.0, &["ls-remote", "--quiet", "--heads", remote])
+            .git(
+                &tmp.0,
+                remote.credentials.as_ref(),
+                &["ls-remote", "--quiet", "--heads", &remote.url],
+            )
             .await?;
         let mut branches: Vec<(String, String)> = out
             .lines()
@@ -302,23 +350,25 @@ impl GitClient for GitCli {
 
     async fn log(
         &self,
-        remote: &str,
+        remote: &GitRemote,
         branch: &str,
         limit: usize,
     ) -> Result<Vec<GitCommit>, GitError> {
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
         let depth = limit.max(1).to_string();
-        self.git(&dir, &["init", "--quiet", "--bare"]).await?;
+        self.git(&dir, None, &["init", "--quiet", "--bare"]).await?;
         self.git(
             &dir,
-            &["fetch", "--quiet", "--depth", &depth, remote, branch],
+            remote.credentials.as_ref(),
+            &["fetch", "--quiet", "--depth", &depth, &remote.url, branch],
         )
         .await?;
         let count = format!("-n{}", limit.max(1));
         let out = self
             .git(
                 &dir,
+                None,
                 &[
                     "log",
                     &count,
@@ -344,7 +394,7 @@ impl GitClient for GitCli {
 
     async fn read_file(
         &self,
-        remote: &str,
+        remote: &GitRemote,
         branch: &str,
         path: &str,
         max_bytes: u64,
@@ -353,11 +403,15 @@ impl GitClient for GitCli {
         let rel = rel.to_string_lossy().replace('\\', "/");
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
-        self.git(&dir, &["init", "--quiet", "--bare"]).await?;
-        self.git(&dir, &["fetch", "--quiet", "--depth", "1", remote, branch])
-            .await?;
+        self.git(&dir, None, &["init", "--quiet", "--bare"]).await?;
+        self.git(
+            &dir,
+            remote.credentials.as_ref(),
+            &["fetch", "--quiet", "--depth", "1", &remote.url, branch],
+        )
+        .await?;
         let object = format!("FETCH_HEAD:{rel}");
-        let kind = match self.git(&dir, &["cat-file", "-t", &object]).await {
+        let kind = match self.git(&dir, None, &["cat-file", "-t", &object]).await {
             Ok(kind) => kind,
             Err(_) => return Ok(None),
         };
@@ -365,7 +419,7 @@ impl GitClient for GitCli {
             return Ok(None);
         }
         let size: u64 = self
-            .git(&dir, &["cat-file", "-s", &object])
+            .git(&dir, None, &["cat-file", "-s", &object])
             .await?
             .parse()
             .map_err(|e| GitError::Unavailable(format!("git cat-file -s: {e}")))?;
@@ -374,7 +428,7 @@ impl GitClient for GitCli {
                 "{rel} is {size} bytes; the limit is {max_bytes}"
             )));
         }
-        let text = self.git(&dir, &["cat-file", "blob", &object]).await?;
+        let text = self.git(&dir, None, &["cat-file", "blob", &object]).await?;
         Ok(Some(text.into_bytes()))
     }
 }
