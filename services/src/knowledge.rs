@@ -111,6 +111,24 @@ fn validate_remote(remote: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `remote` is an http(s) URL on the host a connection's API lives on: the same
+/// scheme and host (and port), allowing the `api.` prefix GitHub's API host has
+/// (`https://api.github.com` → `https://github.com/...`).
+fn remote_on_host(remote: &str, base_url: &str) -> bool {
+    fn split(url: &str) -> Option<(&str, &str)> {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split('/').next()?;
+        (matches!(scheme, "http" | "https") && !authority.is_empty() && !authority.contains('@'))
+            .then_some((scheme, authority))
+    }
+    let (Some((rs, ra)), Some((bs, ba))) = (split(remote), split(base_url)) else {
+        return false;
+    };
+    let ra = ra.to_ascii_lowercase();
+    let ba = ba.to_ascii_lowercase();
+    rs == bs && (ra == ba || Some(ra.as_str()) == ba.strip_prefix("api."))
+}
+
 fn space_not_found(reference: &str) -> Error {
     Error::NotFound(format!("space '{reference}'"))
 }
@@ -151,6 +169,37 @@ impl KnowledgeService {
         branch: &str,
         path: &str,
     ) -> Result<orbit_core::workflow::WorkflowRun> {
+        self.sync_space_with_connection(
+            actor,
+            workspace_id,
+            space_id,
+            direction,
+            remote,
+            branch,
+            path,
+            "",
+        )
+        .await
+    }
+
+    /// [`KnowledgeService::sync_space`] with the credentials of the workspace's git host
+    /// connection `connection_id` (empty: none). The remote must then be an http(s) URL on
+    /// the connection's host, so a token is never sent anywhere else.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the request"
+    )]
+    pub async fn sync_space_with_connection(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+        direction: &str,
+        remote: &str,
+        branch: &str,
+        path: &str,
+        connection_id: &str,
+    ) -> Result<orbit_core::workflow::WorkflowRun> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         let space = self.visible_space(actor, &ws, role, space_id).await?;
         if !role.can_write() {
@@ -183,6 +232,31 @@ impl KnowledgeService {
                 "must be a folder inside the repository (no '..')",
             ));
         }
+        let connection_id = connection_id.trim();
+        if !connection_id.is_empty() {
+            let (connection, sealed) = self
+                .deps
+                .git_connections
+                .get_git_connection(&ws, connection_id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| Error::NotFound(format!("git host connection '{connection_id}'")))?;
+            if sealed.is_none() {
+                return Err(Error::FailedPrecondition(format!(
+                    "the git host connection '{}' has no token",
+                    connection.name
+                )));
+            }
+            if !remote_on_host(remote, &connection.base_url) {
+                return Err(Error::invalid(
+                    "remote",
+                    format!(
+                        "must be an http(s) URL on the host of the connection '{}' ({}), so that its token goes nowhere else",
+                        connection.name, connection.base_url
+                    ),
+                ));
+            }
+        }
         let input = orbit_workflows::knowledge_sync::SyncInput {
             space_id: space.id.to_string(),
             direction: direction.to_owned(),
@@ -190,6 +264,7 @@ impl KnowledgeService {
             branch: branch.to_owned(),
             path: path.to_owned(),
             user_id: actor.user.id.to_string(),
+            connection_id: connection_id.to_owned(),
         };
         let json = serde_json::to_string(&input).map_err(|e| Error::Internal(e.to_string()))?;
         let (run, _) = self

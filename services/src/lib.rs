@@ -6,6 +6,7 @@
 //! resolved the actor's role in that workspace (`WorkspaceService::role_of`).
 
 mod cached;
+pub mod githost;
 mod knowledge;
 pub mod repositories;
 mod search;
@@ -18,6 +19,10 @@ mod workspaces;
 use std::sync::Arc;
 
 pub use cached::{CacheStats, CachedReads};
+pub use githost::{
+    GitHostConnectionPatch, GitHostService, NewGitHostConnection, githost_err, rotate_git_secrets,
+    token_context,
+};
 pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
 pub use repositories::{
     RepositoryDetails, RepositoryFilter, RepositoryInput, RepositoryPatch, RepositoryRef,
@@ -31,8 +36,9 @@ pub use workspaces::{WorkspaceRef, WorkspaceService};
 
 use orbit_core::Error;
 use orbit_ports::{
-    Cache, Clock, IdGenerator, KnowledgeStore, MarkdownRenderer, SearchIndex, StoreError,
-    UserStore, WorkflowEngine, WorkflowRegistry, WorkspaceStore,
+    Cache, Clock, GitHostConnectionStore, GitHostFactory, GitHttpServer, IdGenerator,
+    KnowledgeStore, MarkdownRenderer, SearchIndex, SecretCipher, StoreError, UserStore,
+    WorkflowEngine, WorkflowRegistry, WorkspaceStore,
 };
 
 /// Everything the use cases need, chosen by the composition root.
@@ -56,6 +62,12 @@ pub struct Deps {
     pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
     /// Reads repositories' branches, commits and files (details pages, templates).
     pub git: Arc<dyn orbit_ports::GitClient>,
+    /// Git hosts: stored connections (tokens sealed by `secrets`), the factory that opens
+    /// a host, and Orbit's own smart-HTTP git server.
+    pub git_connections: Arc<dyn GitHostConnectionStore>,
+    pub git_hosts: Arc<dyn GitHostFactory>,
+    pub git_http: Arc<dyn GitHttpServer>,
+    pub secrets: Arc<dyn SecretCipher>,
 }
 
 /// Size limits of user content.
@@ -83,6 +95,7 @@ pub struct Services {
     pub search: SearchService,
     pub indexer: SearchIndexer,
     pub workflows: WorkflowService,
+    pub git_hosts: GitHostService,
     pub cache: CachedReads,
     pub deps: Deps,
     pub repositories: RepositoryService,
@@ -104,6 +117,7 @@ impl Services {
             repositories,
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
+            git_hosts: GitHostService::new(deps.clone(), workspaces.clone()),
             workflows,
             knowledge,
             workspaces,

@@ -5,12 +5,13 @@
 //! from `.pages` or `mkdocs.yml` `nav` when present) and matches pages by front-matter id,
 //! else by path, so a second import updates and never duplicates.
 
-use crate::KnowledgeService;
+use crate::{GitHostService, KnowledgeService};
 use async_trait::async_trait;
 use orbit_core::knowledge::PathSlug;
 use orbit_core::{Actor, UserId};
 use orbit_ports::{
-    Activity, ActivityContext, ActivityError, GitAuthor, GitClient, GitError, GitFile, UserStore,
+    Activity, ActivityContext, ActivityError, GitAuthor, GitClient, GitError, GitFile, GitRemote,
+    UserStore,
 };
 use orbit_workflows::knowledge_sync::{EXPORT, IMPORT, SyncInput};
 use serde::{Deserialize, Serialize};
@@ -40,11 +41,40 @@ fn svc_err(e: orbit_core::Error) -> ActivityError {
 /// The services the activities use, set once the services exist (they are built after
 /// the workflow engine that runs these activities).
 #[derive(Clone, Default)]
-pub struct SyncHandle(Arc<OnceLock<(KnowledgeService, Arc<dyn UserStore>)>>);
+pub struct SyncHandle(
+    Arc<OnceLock<(KnowledgeService, Arc<dyn UserStore>)>>,
+    Arc<OnceLock<GitHostService>>,
+);
 
 impl SyncHandle {
     pub fn set(&self, knowledge: KnowledgeService, users: Arc<dyn UserStore>) {
         let _ = self.0.set((knowledge, users));
+    }
+
+    /// The git host service, for syncs that authenticate with a stored connection.
+    pub fn set_git_hosts(&self, git_hosts: GitHostService) {
+        let _ = self.1.set(git_hosts);
+    }
+
+    /// The remote of a sync, with the credentials of its connection when it names one. The
+    /// token is read (and decrypted) only here, when the step runs; it is never part of the
+    /// run's recorded input.
+    async fn remote(
+        &self,
+        workspace: &orbit_core::WorkspaceId,
+        sync: &SyncInput,
+    ) -> Result<GitRemote, ActivityError> {
+        if sync.connection_id.is_empty() {
+            return Ok(GitRemote::anonymous(sync.remote.clone()));
+        }
+        let hosts = self
+            .1
+            .get()
+            .ok_or_else(|| ActivityError::Retryable("services are starting".into()))?;
+        hosts
+            .remote_with_connection(workspace, &sync.connection_id, &sync.remote)
+            .await
+            .map_err(svc_err)
     }
 
     async fn actor(&self, user: &str) -> Result<(KnowledgeService, Actor), ActivityError> {
@@ -196,8 +226,8 @@ impl Activity for ExportActivity {
         let message = format!("Orbit: sync space {} ({} pages)", sync.space_id, tree.len());
         let commit = self
             .git
-            .publish(
-                &sync.remote,
+            .publish_to(
+                &self.handle.remote(&ctx.workspace_id, &sync).await?,
                 &sync.branch,
                 &sync.path,
                 &files,
@@ -276,8 +306,8 @@ impl Activity for ImportActivity {
         let ws = ctx.workspace_id.to_string();
         let (commit, files) = self
             .git
-            .read(
-                &sync.remote,
+            .read_from(
+                &self.handle.remote(&ctx.workspace_id, &sync).await?,
                 &sync.branch,
                 &sync.path,
                 MAX_IMPORT_FILES,

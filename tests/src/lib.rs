@@ -3,6 +3,7 @@
 //! cache) are held to exactly the same behaviour.
 
 pub mod cache_contract;
+pub mod githost_contract;
 pub mod knowledge_contract;
 pub mod postgres;
 pub mod repository_contract;

@@ -25,6 +25,10 @@ pub struct SyncInput {
     pub path: String,
     /// The user the sync acts for (who started it).
     pub user_id: String,
+    /// The workspace's git host connection whose token authenticates to the remote
+    /// (empty: none). Only the id is recorded; the token is looked up when the step runs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub connection_id: String,
 }
 
 pub struct KnowledgeSyncWorkflow;

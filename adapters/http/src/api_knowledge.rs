@@ -389,7 +389,7 @@ async fn sync_space(
     let run = s
         .services
         .knowledge
-        .sync_space(
+        .sync_space_with_connection(
             &a,
             &r.workspace_id,
             &r.space_id,
@@ -397,6 +397,7 @@ async fn sync_space(
             &r.remote,
             &r.branch,
             &r.path,
+            &r.connection_id,
         )
         .await?;
     Ok(pb::SyncSpaceResponse {

@@ -2,13 +2,15 @@
 //! - the Connect API generated from `proto/` (`/orbit.v1.<Service>/<Method>`);
 //! - `/openapi.json` and a readable API reference at `/docs/api`;
 //! - the server-rendered web UI under `/ui`;
-//! - `/healthz`, `/readyz` and Prometheus `/metrics`.
+//! - `/healthz`, `/readyz` and Prometheus `/metrics`;
+//! - Orbit's own git server (smart HTTP) at `/git/<workspace>/<repo>.git`.
 //!
 //! Architecture invariant: handlers only translate. Protocol types stop here; the use cases
 //! in `orbit-services` see domain types, and their errors become Connect errors in one place
 //! (`error.rs`).
 
 pub mod api;
+mod api_githost;
 mod api_knowledge;
 mod api_repositories;
 pub mod api_workflows;
@@ -37,6 +39,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Mark the session cookie `Secure` (when Orbit is served over HTTPS).
     pub secure_cookies: bool,
+    /// Largest request body of git's smart HTTP protocol (a push), in bytes.
+    pub max_git_body_bytes: usize,
 }
 
 impl Default for HttpConfig {
@@ -44,6 +48,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: 4 * 1024 * 1024,
             secure_cookies: false,
+            max_git_body_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -128,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(&state))
         .merge(web::routes())
         .merge(docs::routes())
+        .merge(api_githost::git_routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

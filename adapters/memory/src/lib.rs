@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod githost;
 mod knowledge;
 mod repositories;
 mod workflows;
@@ -25,6 +26,7 @@ struct State {
     knowledge: knowledge::KnowledgeState,
     workflows: workflows::WorkflowState,
     repositories: repositories::RepositoryState,
+    githost: githost::GitHostState,
     instance_id: Option<String>,
 }
 
@@ -148,6 +150,7 @@ impl WorkspaceStore for MemoryStore {
         s.knowledge.remove_workspace(id);
         s.workflows.remove_workspace(id);
         s.repositories.remove_workspace(id);
+        s.githost.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
             if ws == id {

@@ -7,6 +7,7 @@
 //! (SQLite numbers parameters by first appearance), and only types both engines decode
 //! (`TEXT`, `BIGINT`, `BOOLEAN`) cross the boundary.
 
+pub mod githost;
 pub mod knowledge;
 pub mod repositories;
 pub mod rows;

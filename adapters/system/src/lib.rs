@@ -1,5 +1,9 @@
 //! The operating system's clock and randomness, behind the `Clock` and `IdGenerator` ports.
 
+mod secrets;
+
+pub use secrets::{KeyRing, SecretKey, write_key_file};
+
 use orbit_core::Timestamp;
 use orbit_ports::{Clock, IdGenerator};
 

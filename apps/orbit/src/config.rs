@@ -144,6 +144,17 @@ pub struct Config {
     /// This process's name in workflow leases; stable across restarts of one installation.
     pub worker_id: String,
     pub bootstrap_token: Option<String>,
+    /// The URL people reach this server at (clone URLs of Orbit's own git server); default
+    /// `http://<listen address>`.
+    pub public_url: Option<String>,
+    /// The base64 key (32 bytes) that seals stored secrets (`ORBIT_SECRET_KEY`); default: the
+    /// key file `<data>/secret.key`, generated on first start.
+    pub secret_key: Option<String>,
+    /// Keys of before a rotation, to open values not yet re-sealed
+    /// (`ORBIT_SECRET_PREVIOUS_KEYS`, comma-separated).
+    pub secret_previous_keys: Vec<String>,
+    /// Largest push to Orbit's git server, in bytes.
+    pub max_git_body_bytes: usize,
 }
 
 impl Config {
@@ -165,7 +176,55 @@ impl Config {
             worker_id: "orbit".into(),
             secure_cookies: false,
             bootstrap_token: None,
+            public_url: None,
+            secret_key: None,
+            secret_previous_keys: Vec::new(),
+            max_git_body_bytes: 1024 * 1024 * 1024,
         }
+    }
+
+    /// Where Orbit's own git server keeps its bare repositories.
+    pub fn git_dir(&self) -> PathBuf {
+        self.data_dir.join("git")
+    }
+
+    /// The key file used when `ORBIT_SECRET_KEY` is not set.
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+
+    /// The URL clone URLs start with.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Reads `ORBIT_PUBLIC_URL`, `ORBIT_SECRET_KEY`, `ORBIT_SECRET_PREVIOUS_KEYS` and
+    /// `ORBIT_GIT_MAX_PUSH_BYTES`.
+    pub fn apply_git_env(&mut self) -> Result<()> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        if let Some(url) = var("ORBIT_PUBLIC_URL") {
+            self.public_url = Some(url);
+        }
+        if let Some(key) = var("ORBIT_SECRET_KEY") {
+            self.secret_key = Some(key);
+        }
+        if let Some(keys) = var("ORBIT_SECRET_PREVIOUS_KEYS") {
+            self.secret_previous_keys = keys
+                .split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect();
+        }
+        if let Some(n) = var("ORBIT_GIT_MAX_PUSH_BYTES") {
+            self.max_git_body_bytes = n.parse().map_err(|_| {
+                anyhow::anyhow!("ORBIT_GIT_MAX_PUSH_BYTES must be a number of bytes")
+            })?;
+        }
+        Ok(())
     }
 }
 

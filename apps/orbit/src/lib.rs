@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use config::{CacheChoice, Config, Database, EngineChoice, SearchChoice};
 use orbit_http::{AppState, HttpConfig};
 use orbit_ports::{
-    Cache, IdGenerator, KnowledgeStore, SearchIndex, UserStore, WorkflowEngine, WorkflowRegistry,
-    WorkflowStore, WorkspaceStore,
+    Cache, GitHostConnectionStore, IdGenerator, KnowledgeStore, SearchIndex, UserStore,
+    WorkflowEngine, WorkflowRegistry, WorkflowStore, WorkspaceStore,
 };
 use orbit_services::{Deps, Limits, Services};
 use std::sync::Arc;
@@ -23,12 +23,18 @@ pub struct Stores {
     pub knowledge: Arc<dyn KnowledgeStore>,
     pub workflows: Arc<dyn WorkflowStore>,
     pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
+    pub git_connections: Arc<dyn GitHostConnectionStore>,
     pub description: String,
 }
 
 impl Stores {
     pub fn from_one<
-        S: WorkspaceStore + UserStore + KnowledgeStore + WorkflowStore + orbit_ports::RepositoryStore,
+        S: WorkspaceStore
+            + UserStore
+            + KnowledgeStore
+            + WorkflowStore
+            + GitHostConnectionStore
+            + orbit_ports::RepositoryStore,
     >(
         store: Arc<S>,
         description: &str,
@@ -38,6 +44,7 @@ impl Stores {
             users: store.clone(),
             knowledge: store.clone(),
             repositories: store.clone(),
+            git_connections: store.clone(),
             workflows: store,
             description: description.to_owned(),
         }
@@ -199,8 +206,44 @@ pub fn workflow_registry(
     registry
 }
 
+/// The keys that seal stored secrets: `ORBIT_SECRET_KEY` (and `ORBIT_SECRET_PREVIOUS_KEYS`
+/// to open values sealed before a rotation), else the key file `<data>/secret.key`, made
+/// with a random key and mode 0600 on first start.
+pub fn open_key_ring(config: &Config) -> Result<orbit_system::KeyRing> {
+    let previous = config
+        .secret_previous_keys
+        .iter()
+        .map(|k| {
+            orbit_system::SecretKey::from_base64(k)
+                .map_err(|e| anyhow::anyhow!("ORBIT_SECRET_PREVIOUS_KEYS: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    match &config.secret_key {
+        Some(key) => {
+            let current = orbit_system::SecretKey::from_base64(key)
+                .map_err(|e| anyhow::anyhow!("ORBIT_SECRET_KEY: {e}"))?;
+            Ok(orbit_system::KeyRing::new(current, previous))
+        }
+        None => {
+            let path = config.secret_key_file();
+            let ring = orbit_system::KeyRing::load_or_create_file(&path)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if previous.is_empty() {
+                Ok(ring)
+            } else {
+                let mut all = previous;
+                let current = ring.current().clone();
+                all.retain(|k| k.id() != current.id());
+                Ok(orbit_system::KeyRing::new(current, all))
+            }
+        }
+    }
+}
+
 impl App {
     pub async fn build(config: &Config) -> Result<App> {
+        // Checked here, with context; `from_parts` opens it again.
+        open_key_ring(config)?;
         let stores = open_stores(config).await?;
         let cache = open_cache(config, &stores).await?;
         let (search, search_description) = open_search(config).await?;
@@ -254,12 +297,23 @@ impl App {
             workflow_definitions: registry.clone(),
             repositories: parts.stores.repositories,
             git: Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work"))),
+            git_connections: parts.stores.git_connections,
+            git_hosts: Arc::new(orbit_githost::GitHosts::new(
+                config.git_dir(),
+                &config.public_url(),
+            )),
+            git_http: Arc::new(orbit_githost::SmartHttp::new(config.git_dir())),
+            secrets: Arc::new(
+                open_key_ring(config).expect("the secret key was checked when the app was built"),
+            ),
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
             secure_cookies: config.secure_cookies,
+            max_git_body_bytes: config.max_git_body_bytes,
         };
         sync.set(services.knowledge.clone(), services.deps.users.clone());
+        sync.set_git_hosts(services.git_hosts.clone());
         let state = AppState::new(services.clone(), Arc::new(services.tokens.clone()), http);
         App {
             services,

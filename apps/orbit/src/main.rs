@@ -29,6 +29,35 @@ enum Command {
     /// Rebuild the search index from the database (stop `orbit serve` first when the index
     /// is the embedded one: it lives in the data directory).
     Reindex(SearchArgs),
+    /// Manage the key that encrypts stored secrets (git host tokens).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-encrypt every stored secret with a new key, in one transaction. With the key file
+    /// (no ORBIT_SECRET_KEY) the file is updated too; with ORBIT_SECRET_KEY, set it to the
+    /// new key afterwards (keep the old one in ORBIT_SECRET_PREVIOUS_KEYS until every
+    /// instance runs with the new key).
+    RotateKey(RotateKeyArgs),
+}
+
+#[derive(Args)]
+struct RotateKeyArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The new key: 32 random bytes in base64 (e.g. `openssl rand -base64 32`).
+    #[arg(
+        long,
+        env = "ORBIT_NEW_SECRET_KEY",
+        hide_env_values = true,
+        conflicts_with = "generate"
+    )]
+    new_key: Option<String>,
+    /// Generate the new key (printed once when ORBIT_SECRET_KEY is used, so you can set it).
+    #[arg(long)]
+    generate: bool,
 }
 
 #[derive(Args, Clone)]
@@ -95,6 +124,7 @@ fn resolve(common: &Common) -> Result<(Config, FileConfig)> {
         .or_else(|| file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(".orbit"));
     let mut config = Config::embedded(data_dir.clone());
+    config.apply_git_env()?;
     let url = common
         .database_url
         .clone()
@@ -152,6 +182,7 @@ async fn worker(args: SearchArgs) -> Result<()> {
     };
     // The worker writes through the use cases but serves no search: `orbit serve` indexes
     // what the worker writes (through the outbox), so the worker never opens the index.
+    orbit::open_key_ring(&config)?;
     let stores = orbit::open_stores(&config).await?;
     let cache = orbit::open_cache(&config, &stores).await?;
     let engine = orbit::open_engine(&config).await?;
@@ -234,11 +265,13 @@ async fn serve(args: ServeArgs) -> Result<()> {
     apply_search(&mut config, &args.search, &file);
     apply_workflow_env(&mut config)?;
 
-    let app = App::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Clone URLs of Orbit's git server name the address actually bound (port 0 included).
+    config.listen = addr;
+    let app = App::build(&config).await?;
     let boot = app
         .services
         .tokens
@@ -320,6 +353,68 @@ async fn reindex(args: SearchArgs) -> Result<()> {
     Ok(())
 }
 
+async fn rotate_key(args: RotateKeyArgs) -> Result<()> {
+    let (config, file) = resolve(&args.common)?;
+    init_logging(args.common.log_json || file.log_format.as_deref() == Some("json"));
+    let (new_key_text, generated) = match (&args.new_key, args.generate) {
+        (Some(k), _) => (k.trim().to_owned(), false),
+        (None, true) => (orbit_system::SecretKey::generate_base64(), true),
+        (None, false) => anyhow::bail!(
+            "give the new key with --new-key (or ORBIT_NEW_SECRET_KEY), or --generate"
+        ),
+    };
+    let new_key = orbit_system::SecretKey::from_base64(&new_key_text)
+        .map_err(|e| anyhow::anyhow!("--new-key: {e}"))?;
+    let current = orbit::open_key_ring(&config)?;
+    let next = current.rotated_to(new_key.clone());
+    let stores = orbit::open_stores(&config).await?;
+    let key_file = config
+        .secret_key
+        .is_none()
+        .then(|| config.secret_key_file());
+    if let Some(path) = &key_file {
+        // First the new key beside the old one: a crash at any point leaves every stored
+        // value openable with the file's keys.
+        let old =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut keys = vec![new_key_text.clone()];
+        keys.extend(
+            old.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != new_key_text)
+                .map(str::to_owned),
+        );
+        orbit_system::write_key_file(path, &keys).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let n = orbit_services::rotate_git_secrets(&*stores.git_connections, &current, &next)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-encrypting stored secrets: {e}"))?;
+    println!(
+        "Re-encrypted {n} stored secret(s) with the key {} ({})",
+        new_key.id(),
+        stores.description
+    );
+    match key_file {
+        Some(path) => {
+            orbit_system::write_key_file(&path, &[new_key_text])
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "The key file {} now holds only the new key.",
+                path.display()
+            );
+        }
+        None => {
+            if generated {
+                println!("The new key (shown once): {new_key_text}");
+            }
+            println!(
+                "Now set ORBIT_SECRET_KEY to the new key on every instance (keep the old key in ORBIT_SECRET_PREVIOUS_KEYS until all of them restarted)."
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn migrate(common: Common) -> Result<()> {
     let (config, file) = resolve(&common)?;
     init_logging(common.log_json || file.log_format.as_deref() == Some("json"));
@@ -340,6 +435,7 @@ fn main() -> Result<()> {
             Command::Migrate(common) => migrate(common).await,
             Command::Reindex(args) => reindex(args).await,
             Command::Worker(args) => worker(args).await,
+            Command::Secrets(SecretsCommand::RotateKey(args)) => rotate_key(args).await,
         }
     })
 }
