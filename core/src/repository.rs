@@ -369,6 +369,80 @@ impl RepoQuery {
     }
 }
 
+/// A registered template: a folder of a git repository at a branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoTemplate {
+    pub id: String,
+    pub workspace_id: WorkspaceId,
+    /// The manifest's name, unique in the workspace.
+    pub name: String,
+    pub source_url: String,
+    pub git_ref: String,
+    pub path: String,
+    /// `orbit-template.yaml` as read when the template was registered.
+    pub manifest: String,
+    pub created_at: Timestamp,
+    pub created_by: UserId,
+}
+
+/// A workspace's rules for new repositories. Empty lists and patterns restrict nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RepoPolicy {
+    /// A regular expression the whole name must match.
+    pub name_pattern: String,
+    pub require_owner: bool,
+    pub allowed_visibilities: Vec<RepoVisibility>,
+    /// Template names.
+    pub allowed_templates: Vec<String>,
+}
+
+impl RepoPolicy {
+    /// Every rule the new repository breaks, in words (empty: allowed). `name_matches` is
+    /// the result of matching the name against `name_pattern` (regular expressions are
+    /// compiled outside the core).
+    pub fn violations(
+        &self,
+        name: &str,
+        name_matches: bool,
+        owner: &str,
+        visibility: RepoVisibility,
+        template: &str,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.name_pattern.is_empty() && !name_matches {
+            out.push(format!(
+                "the name {name:?} does not match the pattern {}",
+                self.name_pattern
+            ));
+        }
+        if self.require_owner && owner.trim().is_empty() {
+            out.push("an owner is required".to_owned());
+        }
+        if !self.allowed_visibilities.is_empty() && !self.allowed_visibilities.contains(&visibility)
+        {
+            let allowed: Vec<&str> = self
+                .allowed_visibilities
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            out.push(format!(
+                "the visibility {} is not allowed (allowed: {})",
+                visibility.as_str(),
+                allowed.join(", ")
+            ));
+        }
+        if !self.allowed_templates.is_empty()
+            && !self.allowed_templates.iter().any(|t| t == template)
+        {
+            out.push(format!(
+                "the template {template:?} is not allowed (allowed: {})",
+                self.allowed_templates.join(", ")
+            ));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 use crate::StoreError;
 use async_trait::async_trait;
 use orbit_core::WorkspaceId;
-use orbit_core::repository::{RepoName, RepoQuery, Repository, RepositoryId};
+use orbit_core::repository::{
+    RepoName, RepoPolicy, RepoQuery, RepoTemplate, Repository, RepositoryId,
+};
 
 /// A repository whose search document must be brought up to date (the repositories'
 /// transactional outbox, applied by the search indexer like the pages' one).
@@ -60,4 +62,26 @@ pub trait RepositoryStore: Send + Sync + 'static {
         after: Option<&RepositoryId>,
         limit: u32,
     ) -> Result<Vec<Repository>, StoreError>;
+
+    /// `AlreadyExists` when the workspace has a template of that name.
+    async fn create_template(&self, template: &RepoTemplate) -> Result<(), StoreError>;
+    /// By id or by name.
+    async fn get_template(
+        &self,
+        workspace: &WorkspaceId,
+        id_or_name: &str,
+    ) -> Result<Option<RepoTemplate>, StoreError>;
+    /// Every template of the workspace, by name.
+    async fn list_templates(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<RepoTemplate>, StoreError>;
+    /// The workspace's policy (the default, restricting nothing, when none was set).
+    async fn get_policy(&self, workspace: &WorkspaceId) -> Result<RepoPolicy, StoreError>;
+    async fn put_policy(
+        &self,
+        workspace: &WorkspaceId,
+        policy: &RepoPolicy,
+        at: orbit_core::Timestamp,
+    ) -> Result<(), StoreError>;
 }

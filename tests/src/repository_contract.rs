@@ -2,7 +2,8 @@
 //! also implements the workspace and user stores (repositories belong to workspaces).
 
 use orbit_core::repository::{
-    Lifecycle, RepoCursor, RepoName, RepoQuery, RepoSort, RepoVisibility, Repository, RepositoryId,
+    Lifecycle, RepoCursor, RepoName, RepoPolicy, RepoQuery, RepoSort, RepoTemplate, RepoVisibility,
+    Repository, RepositoryId,
 };
 use orbit_core::{Membership, Role, Timestamp, User, UserId, Workspace, WorkspaceId};
 use orbit_ports::{RepositoryStore, StoreError, UserStore, WorkspaceStore};
@@ -276,6 +277,51 @@ where
         seen.extend(batch.into_iter().map(|r| r.id.to_string()));
     }
     assert_eq!(seen, ["r-1", "r-2", "r-4", "r-5", "r-6", "r-7"]);
+
+    // Templates: unique names per workspace, found by id or name, isolated.
+    let template = RepoTemplate {
+        id: "t-1".into(),
+        workspace_id: w1.clone(),
+        name: "rust-service".into(),
+        source_url: "https://git.example.com/templates.git".into(),
+        git_ref: "main".into(),
+        path: "rust".into(),
+        manifest: "apiVersion: orbit/v1\nname: rust-service\n".into(),
+        created_at: Timestamp(5),
+        created_by: UserId::new("r-alice"),
+    };
+    s.create_template(&template).await.unwrap();
+    let mut again = template.clone();
+    again.id = "t-2".into();
+    let err = s.create_template(&again).await.unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists(_)), "{err:?}");
+    assert_eq!(
+        s.get_template(&w1, "t-1").await.unwrap(),
+        Some(template.clone())
+    );
+    assert_eq!(
+        s.get_template(&w1, "rust-service").await.unwrap(),
+        Some(template.clone())
+    );
+    assert_eq!(s.get_template(&w2, "t-1").await.unwrap(), None);
+    assert_eq!(s.list_templates(&w1).await.unwrap(), vec![template]);
+    assert!(s.list_templates(&w2).await.unwrap().is_empty());
+
+    // Policies: the default restricts nothing; a saved one reads back; per workspace.
+    assert_eq!(s.get_policy(&w1).await.unwrap(), RepoPolicy::default());
+    let policy = RepoPolicy {
+        name_pattern: "[a-z-]+".into(),
+        require_owner: true,
+        allowed_visibilities: vec![RepoVisibility::Internal, RepoVisibility::Private],
+        allowed_templates: vec!["rust-service".into(), "ts".into()],
+    };
+    s.put_policy(&w1, &policy, Timestamp(6)).await.unwrap();
+    assert_eq!(s.get_policy(&w1).await.unwrap(), policy);
+    let mut relaxed = policy.clone();
+    relaxed.require_owner = false;
+    s.put_policy(&w1, &relaxed, Timestamp(7)).await.unwrap();
+    assert_eq!(s.get_policy(&w1).await.unwrap(), relaxed);
+    assert_eq!(s.get_policy(&w2).await.unwrap(), RepoPolicy::default());
 
     // Deleting a workspace deletes its repositories.
     s.delete_workspace(&w2).await.unwrap();

@@ -3,7 +3,9 @@
 use crate::MemoryStore;
 use async_trait::async_trait;
 use orbit_core::WorkspaceId;
-use orbit_core::repository::{RepoCursor, RepoName, RepoQuery, RepoSort, Repository, RepositoryId};
+use orbit_core::repository::{
+    RepoCursor, RepoName, RepoPolicy, RepoQuery, RepoSort, RepoTemplate, Repository, RepositoryId,
+};
 use orbit_ports::{RepositoryIndexJob, RepositoryStore, StoreError};
 use std::collections::BTreeMap;
 
@@ -12,11 +14,15 @@ pub(crate) struct RepositoryState {
     repos: BTreeMap<RepositoryId, Repository>,
     outbox: BTreeMap<String, (i64, RepositoryIndexJob)>,
     next_job: i64,
+    templates: BTreeMap<String, RepoTemplate>,
+    policies: BTreeMap<WorkspaceId, RepoPolicy>,
 }
 
 impl RepositoryState {
     pub(crate) fn remove_workspace(&mut self, workspace: &WorkspaceId) {
         self.repos.retain(|_, r| &r.workspace_id != workspace);
+        self.templates.retain(|_, t| &t.workspace_id != workspace);
+        self.policies.remove(workspace);
     }
 
     fn job(&mut self, id: &str, repo: &Repository) {
@@ -187,5 +193,83 @@ impl RepositoryStore for MemoryStore {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+
+    async fn create_template(&self, template: &RepoTemplate) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if !s.workspaces.contains_key(&template.workspace_id) {
+            return Err(StoreError::NotFound(format!(
+                "workspace '{}'",
+                template.workspace_id
+            )));
+        }
+        let taken = s.repositories.templates.values().any(|t| {
+            t.workspace_id == template.workspace_id
+                && (t.name == template.name || t.id == template.id)
+        });
+        if taken {
+            return Err(StoreError::AlreadyExists(format!(
+                "template '{}'",
+                template.name
+            )));
+        }
+        s.repositories
+            .templates
+            .insert(template.id.clone(), template.clone());
+        Ok(())
+    }
+
+    async fn get_template(
+        &self,
+        workspace: &WorkspaceId,
+        id_or_name: &str,
+    ) -> Result<Option<RepoTemplate>, StoreError> {
+        let s = self.lock();
+        Ok(s.repositories
+            .templates
+            .values()
+            .find(|t| &t.workspace_id == workspace && (t.id == id_or_name || t.name == id_or_name))
+            .cloned())
+    }
+
+    async fn list_templates(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<RepoTemplate>, StoreError> {
+        let s = self.lock();
+        let mut out: Vec<RepoTemplate> = s
+            .repositories
+            .templates
+            .values()
+            .filter(|t| &t.workspace_id == workspace)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn get_policy(&self, workspace: &WorkspaceId) -> Result<RepoPolicy, StoreError> {
+        let s = self.lock();
+        Ok(s.repositories
+            .policies
+            .get(workspace)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn put_policy(
+        &self,
+        workspace: &WorkspaceId,
+        policy: &RepoPolicy,
+        _at: orbit_core::Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if !s.workspaces.contains_key(workspace) {
+            return Err(StoreError::NotFound(format!("workspace '{workspace}'")));
+        }
+        s.repositories
+            .policies
+            .insert(workspace.clone(), policy.clone());
+        Ok(())
     }
 }

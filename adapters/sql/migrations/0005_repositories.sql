@@ -43,3 +43,30 @@ CREATE TABLE repository_search_outbox (
     repository_id TEXT NOT NULL,
     created_at    BIGINT NOT NULL
 );
+
+-- Registered repository templates: a folder of a git repository at a branch. The manifest
+-- is kept as read at registration (for the gallery and the form); rendering always reads
+-- the template again at its ref.
+CREATE TABLE repository_templates (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    source_url   TEXT NOT NULL,
+    git_ref      TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    manifest     TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    created_by   TEXT NOT NULL,
+    UNIQUE (workspace_id, name)
+);
+
+-- One policy per workspace, checked before a repository is created from a template.
+-- Lists are newline-separated; empty means "no restriction".
+CREATE TABLE repository_policies (
+    workspace_id         TEXT PRIMARY KEY REFERENCES workspaces (id) ON DELETE CASCADE,
+    name_pattern         TEXT NOT NULL,
+    require_owner        BOOLEAN NOT NULL,
+    allowed_visibilities TEXT NOT NULL,
+    allowed_templates    TEXT NOT NULL,
+    updated_at           BIGINT NOT NULL
+);

@@ -156,7 +156,9 @@ macro_rules! impl_repository_store {
         const _: () = {
             use $crate::async_trait::async_trait;
             use $crate::orbit_core::WorkspaceId;
-            use $crate::orbit_core::repository::{RepoName, RepoQuery, Repository, RepositoryId};
+            use $crate::orbit_core::repository::{
+                RepoName, RepoPolicy, RepoQuery, RepoTemplate, RepoVisibility, Repository, RepositoryId,
+            };
             use $crate::orbit_ports::{RepositoryIndexJob, RepositoryStore, StoreError};
             use $crate::repositories::{Bind, REPOSITORY_COLUMNS, RepositoryRow, list_query};
             use $crate::{db, store_error};
@@ -194,6 +196,22 @@ macro_rules! impl_repository_store {
                         .map_err(db)?;
                 }
                 Ok(())
+            }
+
+            fn template_of(
+                (id, ws, name, source_url, git_ref, path, manifest, at, by): (String, String, String, String, String, String, String, i64, String),
+            ) -> RepoTemplate {
+                RepoTemplate {
+                    id,
+                    workspace_id: WorkspaceId::new(ws),
+                    name,
+                    source_url,
+                    git_ref,
+                    path,
+                    manifest,
+                    created_at: $crate::orbit_core::Timestamp(at),
+                    created_by: $crate::orbit_core::UserId::new(by),
+                }
             }
 
             fn name_taken(repo: &Repository) -> String {
@@ -353,6 +371,99 @@ macro_rules! impl_repository_store {
                         .await
                         .map_err(db)?;
                     rows.into_iter().map(RepositoryRow::into_domain).collect()
+                }
+
+                async fn create_template(&self, t: &RepoTemplate) -> Result<(), StoreError> {
+                    sqlx::query(
+                        "INSERT INTO repository_templates (id, workspace_id, name, source_url, git_ref, path, manifest, created_at, created_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&t.id)
+                    .bind(t.workspace_id.as_str())
+                    .bind(&t.name)
+                    .bind(&t.source_url)
+                    .bind(&t.git_ref)
+                    .bind(&t.path)
+                    .bind(&t.manifest)
+                    .bind(t.created_at.0)
+                    .bind(t.created_by.as_str())
+                    .execute(&self.write)
+                    .await
+                    .map_err(|e| match store_error(e, || format!("template '{}'", t.name)) {
+                        StoreError::NotFound(_) => StoreError::NotFound(format!("workspace '{}'", t.workspace_id)),
+                        other => other,
+                    })?;
+                    Ok(())
+                }
+
+                async fn get_template(&self, workspace: &WorkspaceId, id_or_name: &str) -> Result<Option<RepoTemplate>, StoreError> {
+                    let row: Option<(String, String, String, String, String, String, String, i64, String)> = sqlx::query_as(
+                        "SELECT id, workspace_id, name, source_url, git_ref, path, manifest, created_at, created_by \
+                         FROM repository_templates WHERE workspace_id = $1 AND (id = $2 OR name = $3)",
+                    )
+                    .bind(workspace.as_str())
+                    .bind(id_or_name)
+                    .bind(id_or_name)
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(db)?;
+                    Ok(row.map(template_of))
+                }
+
+                async fn list_templates(&self, workspace: &WorkspaceId) -> Result<Vec<RepoTemplate>, StoreError> {
+                    let rows: Vec<(String, String, String, String, String, String, String, i64, String)> = sqlx::query_as(
+                        "SELECT id, workspace_id, name, source_url, git_ref, path, manifest, created_at, created_by \
+                         FROM repository_templates WHERE workspace_id = $1 ORDER BY name",
+                    )
+                    .bind(workspace.as_str())
+                    .fetch_all(&self.read)
+                    .await
+                    .map_err(db)?;
+                    Ok(rows.into_iter().map(template_of).collect())
+                }
+
+                async fn get_policy(&self, workspace: &WorkspaceId) -> Result<RepoPolicy, StoreError> {
+                    let row: Option<(String, bool, String, String)> = sqlx::query_as(
+                        "SELECT name_pattern, require_owner, allowed_visibilities, allowed_templates \
+                         FROM repository_policies WHERE workspace_id = $1",
+                    )
+                    .bind(workspace.as_str())
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(db)?;
+                    let Some((name_pattern, require_owner, vis, templates)) = row else {
+                        return Ok(RepoPolicy::default());
+                    };
+                    let lines = |s: &str| s.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+                    Ok(RepoPolicy {
+                        name_pattern,
+                        require_owner,
+                        allowed_visibilities: lines(&vis).iter().filter_map(|v| RepoVisibility::parse(v)).collect(),
+                        allowed_templates: lines(&templates),
+                    })
+                }
+
+                async fn put_policy(&self, workspace: &WorkspaceId, p: &RepoPolicy, at: $crate::orbit_core::Timestamp) -> Result<(), StoreError> {
+                    let vis: Vec<&str> = p.allowed_visibilities.iter().map(|v| v.as_str()).collect();
+                    sqlx::query(
+                        "INSERT INTO repository_policies (workspace_id, name_pattern, require_owner, allowed_visibilities, allowed_templates, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id) DO UPDATE SET name_pattern = excluded.name_pattern, \
+                         require_owner = excluded.require_owner, allowed_visibilities = excluded.allowed_visibilities, \
+                         allowed_templates = excluded.allowed_templates, updated_at = excluded.updated_at",
+                    )
+                    .bind(workspace.as_str())
+                    .bind(&p.name_pattern)
+                    .bind(p.require_owner)
+                    .bind(vis.join("\n"))
+                    .bind(p.allowed_templates.join("\n"))
+                    .bind(at.0)
+                    .execute(&self.write)
+                    .await
+                    .map_err(|e| match store_error(e, || "policy".into()) {
+                        StoreError::NotFound(_) => StoreError::NotFound(format!("workspace '{workspace}'")),
+                        other => other,
+                    })?;
+                    Ok(())
                 }
             }
         };
