@@ -11,6 +11,7 @@ mod knowledge;
 pub mod repositories;
 mod search;
 pub mod sync;
+pub mod templates;
 mod tokens;
 mod users;
 mod workflows;
@@ -112,7 +113,8 @@ impl Services {
             cache.clone(),
             workflows.clone(),
         );
-        let repositories = RepositoryService::new(deps.clone(), workspaces.clone());
+        let repositories =
+            RepositoryService::new(deps.clone(), workspaces.clone(), workflows.clone());
         Services {
             repositories,
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),

@@ -125,13 +125,30 @@ pub fn search_doc(repo: &Repository) -> SearchDoc {
 
 #[derive(Clone)]
 pub struct RepositoryService {
-    deps: Deps,
+    pub(crate) deps: Deps,
     workspaces: WorkspaceService,
+    workflows: crate::WorkflowService,
 }
 
 impl RepositoryService {
-    pub(crate) fn new(deps: Deps, workspaces: WorkspaceService) -> Self {
-        RepositoryService { deps, workspaces }
+    pub(crate) fn new(
+        deps: Deps,
+        workspaces: WorkspaceService,
+        workflows: crate::WorkflowService,
+    ) -> Self {
+        RepositoryService {
+            deps,
+            workspaces,
+            workflows,
+        }
+    }
+
+    pub(crate) fn workspaces(&self) -> &WorkspaceService {
+        &self.workspaces
+    }
+
+    pub(crate) fn workflows(&self) -> &crate::WorkflowService {
+        &self.workflows
     }
 
     fn job_id(&self) -> String {

@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod knowledge_sync;
+pub mod repository_create;
 
 use orbit_ports::WorkflowFailure;
 use serde::de::DeserializeOwned;

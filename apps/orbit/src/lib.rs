@@ -206,6 +206,24 @@ pub fn workflow_registry(
     registry
 }
 
+/// Adds `orbit.repository.create` and its activities; `repos` gets the services once they
+/// exist.
+pub fn repository_workflows(
+    registry: WorkflowRegistry,
+    repos: &orbit_services::templates::RepoHandle,
+) -> WorkflowRegistry {
+    registry
+        .definition(Arc::new(
+            orbit_workflows::repository_create::RepositoryCreateWorkflow,
+        ))
+        .activity(Arc::new(orbit_services::templates::GenerateActivity {
+            handle: repos.clone(),
+        }))
+        .activity(Arc::new(orbit_services::templates::RegisterActivity {
+            handle: repos.clone(),
+        }))
+}
+
 /// The keys that seal stored secrets: `ORBIT_SECRET_KEY` (and `ORBIT_SECRET_PREVIOUS_KEYS`
 /// to open values sealed before a rotation), else the key file `<data>/secret.key`, made
 /// with a random key and mode 0600 on first start.
@@ -262,7 +280,8 @@ impl App {
 
     pub fn from_parts(config: &Config, parts: Parts) -> App {
         let sync = orbit_services::sync::SyncHandle::default();
-        let registry = workflow_registry(config, &sync);
+        let repos = orbit_services::templates::RepoHandle::default();
+        let registry = repository_workflows(workflow_registry(config, &sync), &repos);
         let (engine, embedded): (Arc<dyn WorkflowEngine>, _) = match parts.engine {
             Some(external) => (external, None),
             None => {
@@ -314,6 +333,7 @@ impl App {
         };
         sync.set(services.knowledge.clone(), services.deps.users.clone());
         sync.set_git_hosts(services.git_hosts.clone());
+        repos.set(services.repositories.clone(), services.git_hosts.clone());
         let state = AppState::new(services.clone(), Arc::new(services.tokens.clone()), http);
         App {
             services,

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orbit/v1/repository.proto.
  */
 export const file_orbit_v1_repository: GenFile = /*@__PURE__*/
-  fileDesc("ChlvcmJpdC92MS9yZXBvc2l0b3J5LnByb3RvEghvcmJpdC52MSLtAgoKUmVwb3NpdG9yeRIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVvd25lchgFIAEoCRIQCghsYW5ndWFnZRgGIAEoCRIOCgZ0b3BpY3MYByADKAkSEQoJbGlmZWN5Y2xlGAggASgJEhYKDmRlZmF1bHRfYnJhbmNoGAkgASgJEhIKCnJlbW90ZV91cmwYCiABKAkSEgoKdmlzaWJpbGl0eRgLIAEoCRIQCghhcmNoaXZlZBgMIAEoCBIOCgZzb3VyY2UYDSABKAkSLwoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GBAgASgJInoKBkNvbW1pdBIKCgJpZBgBIAEoCRITCgthdXRob3JfbmFtZRgCIAEoCRIUCgxhdXRob3JfZW1haWwYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3VtbWFyeRgFIAEoCSImCgZCcmFuY2gSDAoEbmFtZRgBIAEoCRIOCgZjb21taXQYAiABKAkilwEKEVJlcG9zaXRvcnlEZXRhaWxzEhMKC3JlYWRtZV9odG1sGAEgASgJEhMKC3JlYWRtZV9wYXRoGAIgASgJEiIKCGJyYW5jaGVzGAMgAygLMhAub3JiaXQudjEuQnJhbmNoEiEKB2NvbW1pdHMYBCADKAsyEC5vcmJpdC52MS5Db21taXQSEQoJZ2l0X2Vycm9yGAUgASgJItgBChlSZWdpc3RlclJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg0KBW93bmVyGAQgASgJEhAKCGxhbmd1YWdlGAUgASgJEg4KBnRvcGljcxgGIAMoCRIRCglsaWZlY3ljbGUYByABKAkSFgoOZGVmYXVsdF9icmFuY2gYCCABKAkSEgoKcmVtb3RlX3VybBgJIAEoCRISCgp2aXNpYmlsaXR5GAogASgJIkYKGlJlZ2lzdGVyUmVwb3NpdG9yeVJlc3BvbnNlEigKCnJlcG9zaXRvcnkYASABKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5Il8KFEdldFJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhcKD2luY2x1ZGVfZGV0YWlscxgEIAEoCCJvChVHZXRSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkSLAoHZGV0YWlscxgCIAEoCzIbLm9yYml0LnYxLlJlcG9zaXRvcnlEZXRhaWxzItUBChdMaXN0UmVwb3NpdG9yaWVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSDQoFb3duZXIYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFdG9waWMYBCABKAkSEQoJbGlmZWN5Y2xlGAUgASgJEhIKCnZpc2liaWxpdHkYBiABKAkSGAoQaW5jbHVkZV9hcmNoaXZlZBgHIAEoCBIMCgRzb3J0GAggASgJEhEKCXBhZ2Vfc2l6ZRgJIAEoBRISCgpwYWdlX3Rva2VuGAogASgJIl8KGExpc3RSZXBvc2l0b3JpZXNSZXNwb25zZRIqCgxyZXBvc2l0b3JpZXMYASADKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChBSZXBvc2l0b3J5VG9waWNzEg4KBnRvcGljcxgBIAMoCSKVAwoXVXBkYXRlUmVwb3NpdG9yeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgoKAmlkGAIgASgJEhEKBG5hbWUYAyABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhIKBW93bmVyGAUgASgJSAKIAQESFQoIbGFuZ3VhZ2UYBiABKAlIA4gBARIqCgZ0b3BpY3MYByABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5VG9waWNzEhYKCWxpZmVjeWNsZRgIIAEoCUgEiAEBEhsKDmRlZmF1bHRfYnJhbmNoGAkgASgJSAWIAQESFwoKcmVtb3RlX3VybBgKIAEoCUgGiAEBEhcKCnZpc2liaWxpdHkYCyABKAlIB4gBAUIHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb25CCAoGX293bmVyQgsKCV9sYW5ndWFnZUIMCgpfbGlmZWN5Y2xlQhEKD19kZWZhdWx0X2JyYW5jaEINCgtfcmVtb3RlX3VybEINCgtfdmlzaWJpbGl0eSJEChhVcGRhdGVSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkiTgoYQXJjaGl2ZVJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIQCghhcmNoaXZlZBgDIAEoCCJFChlBcmNoaXZlUmVwb3NpdG9yeVJlc3BvbnNlEigKCnJlcG9zaXRvcnkYASABKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5MtoDChFSZXBvc2l0b3J5U2VydmljZRJfChJSZWdpc3RlclJlcG9zaXRvcnkSIy5vcmJpdC52MS5SZWdpc3RlclJlcG9zaXRvcnlSZXF1ZXN0GiQub3JiaXQudjEuUmVnaXN0ZXJSZXBvc2l0b3J5UmVzcG9uc2USUAoNR2V0UmVwb3NpdG9yeRIeLm9yYml0LnYxLkdldFJlcG9zaXRvcnlSZXF1ZXN0Gh8ub3JiaXQudjEuR2V0UmVwb3NpdG9yeVJlc3BvbnNlElkKEExpc3RSZXBvc2l0b3JpZXMSIS5vcmJpdC52MS5MaXN0UmVwb3NpdG9yaWVzUmVxdWVzdBoiLm9yYml0LnYxLkxpc3RSZXBvc2l0b3JpZXNSZXNwb25zZRJZChBVcGRhdGVSZXBvc2l0b3J5EiEub3JiaXQudjEuVXBkYXRlUmVwb3NpdG9yeVJlcXVlc3QaIi5vcmJpdC52MS5VcGRhdGVSZXBvc2l0b3J5UmVzcG9uc2USXAoRQXJjaGl2ZVJlcG9zaXRvcnkSIi5vcmJpdC52MS5BcmNoaXZlUmVwb3NpdG9yeVJlcXVlc3QaIy5vcmJpdC52MS5BcmNoaXZlUmVwb3NpdG9yeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChlvcmJpdC92MS9yZXBvc2l0b3J5LnByb3RvEghvcmJpdC52MSLtAgoKUmVwb3NpdG9yeRIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVvd25lchgFIAEoCRIQCghsYW5ndWFnZRgGIAEoCRIOCgZ0b3BpY3MYByADKAkSEQoJbGlmZWN5Y2xlGAggASgJEhYKDmRlZmF1bHRfYnJhbmNoGAkgASgJEhIKCnJlbW90ZV91cmwYCiABKAkSEgoKdmlzaWJpbGl0eRgLIAEoCRIQCghhcmNoaXZlZBgMIAEoCBIOCgZzb3VyY2UYDSABKAkSLwoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjcmVhdGVkX2J5GBAgASgJInoKBkNvbW1pdBIKCgJpZBgBIAEoCRITCgthdXRob3JfbmFtZRgCIAEoCRIUCgxhdXRob3JfZW1haWwYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3VtbWFyeRgFIAEoCSImCgZCcmFuY2gSDAoEbmFtZRgBIAEoCRIOCgZjb21taXQYAiABKAkilwEKEVJlcG9zaXRvcnlEZXRhaWxzEhMKC3JlYWRtZV9odG1sGAEgASgJEhMKC3JlYWRtZV9wYXRoGAIgASgJEiIKCGJyYW5jaGVzGAMgAygLMhAub3JiaXQudjEuQnJhbmNoEiEKB2NvbW1pdHMYBCADKAsyEC5vcmJpdC52MS5Db21taXQSEQoJZ2l0X2Vycm9yGAUgASgJItgBChlSZWdpc3RlclJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg0KBW93bmVyGAQgASgJEhAKCGxhbmd1YWdlGAUgASgJEg4KBnRvcGljcxgGIAMoCRIRCglsaWZlY3ljbGUYByABKAkSFgoOZGVmYXVsdF9icmFuY2gYCCABKAkSEgoKcmVtb3RlX3VybBgJIAEoCRISCgp2aXNpYmlsaXR5GAogASgJIkYKGlJlZ2lzdGVyUmVwb3NpdG9yeVJlc3BvbnNlEigKCnJlcG9zaXRvcnkYASABKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5Il8KFEdldFJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhcKD2luY2x1ZGVfZGV0YWlscxgEIAEoCCJvChVHZXRSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkSLAoHZGV0YWlscxgCIAEoCzIbLm9yYml0LnYxLlJlcG9zaXRvcnlEZXRhaWxzItUBChdMaXN0UmVwb3NpdG9yaWVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSDQoFb3duZXIYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFdG9waWMYBCABKAkSEQoJbGlmZWN5Y2xlGAUgASgJEhIKCnZpc2liaWxpdHkYBiABKAkSGAoQaW5jbHVkZV9hcmNoaXZlZBgHIAEoCBIMCgRzb3J0GAggASgJEhEKCXBhZ2Vfc2l6ZRgJIAEoBRISCgpwYWdlX3Rva2VuGAogASgJIl8KGExpc3RSZXBvc2l0b3JpZXNSZXNwb25zZRIqCgxyZXBvc2l0b3JpZXMYASADKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChBSZXBvc2l0b3J5VG9waWNzEg4KBnRvcGljcxgBIAMoCSKVAwoXVXBkYXRlUmVwb3NpdG9yeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgoKAmlkGAIgASgJEhEKBG5hbWUYAyABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhIKBW93bmVyGAUgASgJSAKIAQESFQoIbGFuZ3VhZ2UYBiABKAlIA4gBARIqCgZ0b3BpY3MYByABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5VG9waWNzEhYKCWxpZmVjeWNsZRgIIAEoCUgEiAEBEhsKDmRlZmF1bHRfYnJhbmNoGAkgASgJSAWIAQESFwoKcmVtb3RlX3VybBgKIAEoCUgGiAEBEhcKCnZpc2liaWxpdHkYCyABKAlIB4gBAUIHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb25CCAoGX293bmVyQgsKCV9sYW5ndWFnZUIMCgpfbGlmZWN5Y2xlQhEKD19kZWZhdWx0X2JyYW5jaEINCgtfcmVtb3RlX3VybEINCgtfdmlzaWJpbGl0eSJEChhVcGRhdGVSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkiTgoYQXJjaGl2ZVJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIQCghhcmNoaXZlZBgDIAEoCCJFChlBcmNoaXZlUmVwb3NpdG9yeVJlc3BvbnNlEigKCnJlcG9zaXRvcnkYASABKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5IucBChFUZW1wbGF0ZVBhcmFtZXRlchIMCgRuYW1lGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEgwKBHR5cGUYBCABKAkSEAoIcmVxdWlyZWQYBSABKAgSFQoNZGVmYXVsdF92YWx1ZRgGIAEoCRITCgtoYXNfZGVmYXVsdBgHIAEoCBIPCgdwYXR0ZXJuGAggASgJEhAKA21pbhgJIAEoAUgAiAEBEhAKA21heBgKIAEoAUgBiAEBEg8KB29wdGlvbnMYCyADKAlCBgoEX21pbkIGCgRfbWF4ItkBCghUZW1wbGF0ZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhIKCnNvdXJjZV91cmwYBSABKAkSCwoDcmVmGAYgASgJEgwKBHBhdGgYByABKAkSLwoKcGFyYW1ldGVycxgIIAMoCzIbLm9yYml0LnYxLlRlbXBsYXRlUGFyYW1ldGVyEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChdSZWdpc3RlclRlbXBsYXRlUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEgoKc291cmNlX3VybBgCIAEoCRILCgNyZWYYAyABKAkSDAoEcGF0aBgEIAEoCSJAChhSZWdpc3RlclRlbXBsYXRlUmVzcG9uc2USJAoIdGVtcGxhdGUYASABKAsyEi5vcmJpdC52MS5UZW1wbGF0ZSIsChRMaXN0VGVtcGxhdGVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkiPgoVTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEiUKCXRlbXBsYXRlcxgBIAMoCzISLm9yYml0LnYxLlRlbXBsYXRlIjwKEkdldFRlbXBsYXRlUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEAoIdGVtcGxhdGUYAiABKAkiOwoTR2V0VGVtcGxhdGVSZXNwb25zZRIkCgh0ZW1wbGF0ZRgBIAEoCzISLm9yYml0LnYxLlRlbXBsYXRlIk0KDFJlbmRlcmVkRmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSEAoIdmVyYmF0aW0YAyABKAgSDAoEc2l6ZRgEIAEoAyK3AQoVRHJ5UnVuVGVtcGxhdGVSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIQCgh0ZW1wbGF0ZRgCIAEoCRJDCgpwYXJhbWV0ZXJzGAMgAygLMi8ub3JiaXQudjEuRHJ5UnVuVGVtcGxhdGVSZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI/ChZEcnlSdW5UZW1wbGF0ZVJlc3BvbnNlEiUKBWZpbGVzGAEgAygLMhYub3JiaXQudjEuUmVuZGVyZWRGaWxlIngKEFJlcG9zaXRvcnlQb2xpY3kSFAoMbmFtZV9wYXR0ZXJuGAEgASgJEhUKDXJlcXVpcmVfb3duZXIYAiABKAgSHAoUYWxsb3dlZF92aXNpYmlsaXRpZXMYAyADKAkSGQoRYWxsb3dlZF90ZW1wbGF0ZXMYBCADKAkiMgoaR2V0UmVwb3NpdG9yeVBvbGljeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJIkkKG0dldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRIqCgZwb2xpY3kYASABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5UG9saWN5Il4KGlNldFJlcG9zaXRvcnlQb2xpY3lSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIqCgZwb2xpY3kYAiABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5UG9saWN5IkkKG1NldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRIqCgZwb2xpY3kYASABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5UG9saWN5IuYCCiNDcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEAoIdGVtcGxhdGUYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVvd25lchgFIAEoCRIQCghsYW5ndWFnZRgGIAEoCRIOCgZ0b3BpY3MYByADKAkSEQoJbGlmZWN5Y2xlGAggASgJEhIKCnZpc2liaWxpdHkYCSABKAkSFgoOZGVmYXVsdF9icmFuY2gYCiABKAkSUQoKcGFyYW1ldGVycxgLIAMoCzI9Lm9yYml0LnYxLkNyZWF0ZVJlcG9zaXRvcnlGcm9tVGVtcGxhdGVSZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI7CiRDcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlUmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAky2gMKEVJlcG9zaXRvcnlTZXJ2aWNlEl8KElJlZ2lzdGVyUmVwb3NpdG9yeRIjLm9yYml0LnYxLlJlZ2lzdGVyUmVwb3NpdG9yeVJlcXVlc3QaJC5vcmJpdC52MS5SZWdpc3RlclJlcG9zaXRvcnlSZXNwb25zZRJQCg1HZXRSZXBvc2l0b3J5Eh4ub3JiaXQudjEuR2V0UmVwb3NpdG9yeVJlcXVlc3QaHy5vcmJpdC52MS5HZXRSZXBvc2l0b3J5UmVzcG9uc2USWQoQTGlzdFJlcG9zaXRvcmllcxIhLm9yYml0LnYxLkxpc3RSZXBvc2l0b3JpZXNSZXF1ZXN0GiIub3JiaXQudjEuTGlzdFJlcG9zaXRvcmllc1Jlc3BvbnNlElkKEFVwZGF0ZVJlcG9zaXRvcnkSIS5vcmJpdC52MS5VcGRhdGVSZXBvc2l0b3J5UmVxdWVzdBoiLm9yYml0LnYxLlVwZGF0ZVJlcG9zaXRvcnlSZXNwb25zZRJcChFBcmNoaXZlUmVwb3NpdG9yeRIiLm9yYml0LnYxLkFyY2hpdmVSZXBvc2l0b3J5UmVxdWVzdBojLm9yYml0LnYxLkFyY2hpdmVSZXBvc2l0b3J5UmVzcG9uc2UypgUKD1RlbXBsYXRlU2VydmljZRJZChBSZWdpc3RlclRlbXBsYXRlEiEub3JiaXQudjEuUmVnaXN0ZXJUZW1wbGF0ZVJlcXVlc3QaIi5vcmJpdC52MS5SZWdpc3RlclRlbXBsYXRlUmVzcG9uc2USUAoNTGlzdFRlbXBsYXRlcxIeLm9yYml0LnYxLkxpc3RUZW1wbGF0ZXNSZXF1ZXN0Gh8ub3JiaXQudjEuTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEkoKC0dldFRlbXBsYXRlEhwub3JiaXQudjEuR2V0VGVtcGxhdGVSZXF1ZXN0Gh0ub3JiaXQudjEuR2V0VGVtcGxhdGVSZXNwb25zZRJTCg5EcnlSdW5UZW1wbGF0ZRIfLm9yYml0LnYxLkRyeVJ1blRlbXBsYXRlUmVxdWVzdBogLm9yYml0LnYxLkRyeVJ1blRlbXBsYXRlUmVzcG9uc2USYgoTR2V0UmVwb3NpdG9yeVBvbGljeRIkLm9yYml0LnYxLkdldFJlcG9zaXRvcnlQb2xpY3lSZXF1ZXN0GiUub3JiaXQudjEuR2V0UmVwb3NpdG9yeVBvbGljeVJlc3BvbnNlEmIKE1NldFJlcG9zaXRvcnlQb2xpY3kSJC5vcmJpdC52MS5TZXRSZXBvc2l0b3J5UG9saWN5UmVxdWVzdBolLm9yYml0LnYxLlNldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRJ9ChxDcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlEi0ub3JiaXQudjEuQ3JlYXRlUmVwb3NpdG9yeUZyb21UZW1wbGF0ZVJlcXVlc3QaLi5vcmJpdC52MS5DcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message orbit.v1.Repository
@@ -627,6 +627,543 @@ export const ArchiveRepositoryResponseSchema: GenMessage<ArchiveRepositoryRespon
   messageDesc(file_orbit_v1_repository, 14);
 
 /**
+ * @generated from message orbit.v1.TemplateParameter
+ */
+export type TemplateParameter = Message<"orbit.v1.TemplateParameter"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * "string", "number", "boolean", "enum" or "list".
+   *
+   * @generated from field: string type = 4;
+   */
+  type: string;
+
+  /**
+   * @generated from field: bool required = 5;
+   */
+  required: boolean;
+
+  /**
+   * The default as a form shows it ("8080", "true", "a, b"); empty when there is none.
+   *
+   * @generated from field: string default_value = 6;
+   */
+  defaultValue: string;
+
+  /**
+   * @generated from field: bool has_default = 7;
+   */
+  hasDefault: boolean;
+
+  /**
+   * @generated from field: string pattern = 8;
+   */
+  pattern: string;
+
+  /**
+   * @generated from field: optional double min = 9;
+   */
+  min?: number | undefined;
+
+  /**
+   * @generated from field: optional double max = 10;
+   */
+  max?: number | undefined;
+
+  /**
+   * The options of an enum.
+   *
+   * @generated from field: repeated string options = 11;
+   */
+  options: string[];
+};
+
+/**
+ * Describes the message orbit.v1.TemplateParameter.
+ * Use `create(TemplateParameterSchema)` to create a new message.
+ */
+export const TemplateParameterSchema: GenMessage<TemplateParameter> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 15);
+
+/**
+ * @generated from message orbit.v1.Template
+ */
+export type Template = Message<"orbit.v1.Template"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string title = 3;
+   */
+  title: string;
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string source_url = 5;
+   */
+  sourceUrl: string;
+
+  /**
+   * @generated from field: string ref = 6;
+   */
+  ref: string;
+
+  /**
+   * @generated from field: string path = 7;
+   */
+  path: string;
+
+  /**
+   * @generated from field: repeated orbit.v1.TemplateParameter parameters = 8;
+   */
+  parameters: TemplateParameter[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp create_time = 9;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message orbit.v1.Template.
+ * Use `create(TemplateSchema)` to create a new message.
+ */
+export const TemplateSchema: GenMessage<Template> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 16);
+
+/**
+ * @generated from message orbit.v1.RegisterTemplateRequest
+ */
+export type RegisterTemplateRequest = Message<"orbit.v1.RegisterTemplateRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * The git repository holding the template (no credentials in the URL).
+   *
+   * @generated from field: string source_url = 2;
+   */
+  sourceUrl: string;
+
+  /**
+   * The branch; empty: "main".
+   *
+   * @generated from field: string ref = 3;
+   */
+  ref: string;
+
+  /**
+   * The folder holding orbit-template.yaml; empty: the repository's root.
+   *
+   * @generated from field: string path = 4;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message orbit.v1.RegisterTemplateRequest.
+ * Use `create(RegisterTemplateRequestSchema)` to create a new message.
+ */
+export const RegisterTemplateRequestSchema: GenMessage<RegisterTemplateRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 17);
+
+/**
+ * @generated from message orbit.v1.RegisterTemplateResponse
+ */
+export type RegisterTemplateResponse = Message<"orbit.v1.RegisterTemplateResponse"> & {
+  /**
+   * @generated from field: orbit.v1.Template template = 1;
+   */
+  template?: Template | undefined;
+};
+
+/**
+ * Describes the message orbit.v1.RegisterTemplateResponse.
+ * Use `create(RegisterTemplateResponseSchema)` to create a new message.
+ */
+export const RegisterTemplateResponseSchema: GenMessage<RegisterTemplateResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 18);
+
+/**
+ * @generated from message orbit.v1.ListTemplatesRequest
+ */
+export type ListTemplatesRequest = Message<"orbit.v1.ListTemplatesRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message orbit.v1.ListTemplatesRequest.
+ * Use `create(ListTemplatesRequestSchema)` to create a new message.
+ */
+export const ListTemplatesRequestSchema: GenMessage<ListTemplatesRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 19);
+
+/**
+ * @generated from message orbit.v1.ListTemplatesResponse
+ */
+export type ListTemplatesResponse = Message<"orbit.v1.ListTemplatesResponse"> & {
+  /**
+   * @generated from field: repeated orbit.v1.Template templates = 1;
+   */
+  templates: Template[];
+};
+
+/**
+ * Describes the message orbit.v1.ListTemplatesResponse.
+ * Use `create(ListTemplatesResponseSchema)` to create a new message.
+ */
+export const ListTemplatesResponseSchema: GenMessage<ListTemplatesResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 20);
+
+/**
+ * @generated from message orbit.v1.GetTemplateRequest
+ */
+export type GetTemplateRequest = Message<"orbit.v1.GetTemplateRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * The template's id or name.
+   *
+   * @generated from field: string template = 2;
+   */
+  template: string;
+};
+
+/**
+ * Describes the message orbit.v1.GetTemplateRequest.
+ * Use `create(GetTemplateRequestSchema)` to create a new message.
+ */
+export const GetTemplateRequestSchema: GenMessage<GetTemplateRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 21);
+
+/**
+ * @generated from message orbit.v1.GetTemplateResponse
+ */
+export type GetTemplateResponse = Message<"orbit.v1.GetTemplateResponse"> & {
+  /**
+   * @generated from field: orbit.v1.Template template = 1;
+   */
+  template?: Template | undefined;
+};
+
+/**
+ * Describes the message orbit.v1.GetTemplateResponse.
+ * Use `create(GetTemplateResponseSchema)` to create a new message.
+ */
+export const GetTemplateResponseSchema: GenMessage<GetTemplateResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 22);
+
+/**
+ * @generated from message orbit.v1.RenderedFile
+ */
+export type RenderedFile = Message<"orbit.v1.RenderedFile"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bytes content = 2;
+   */
+  content: Uint8Array;
+
+  /**
+   * Copied as it is (binary or listed as verbatim) rather than rendered.
+   *
+   * @generated from field: bool verbatim = 3;
+   */
+  verbatim: boolean;
+
+  /**
+   * @generated from field: int64 size = 4;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message orbit.v1.RenderedFile.
+ * Use `create(RenderedFileSchema)` to create a new message.
+ */
+export const RenderedFileSchema: GenMessage<RenderedFile> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 23);
+
+/**
+ * @generated from message orbit.v1.DryRunTemplateRequest
+ */
+export type DryRunTemplateRequest = Message<"orbit.v1.DryRunTemplateRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * @generated from field: string template = 2;
+   */
+  template: string;
+
+  /**
+   * Values by parameter name, as a form sends them ("8080", "true", "a, b").
+   *
+   * @generated from field: map<string, string> parameters = 3;
+   */
+  parameters: { [key: string]: string };
+};
+
+/**
+ * Describes the message orbit.v1.DryRunTemplateRequest.
+ * Use `create(DryRunTemplateRequestSchema)` to create a new message.
+ */
+export const DryRunTemplateRequestSchema: GenMessage<DryRunTemplateRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 24);
+
+/**
+ * @generated from message orbit.v1.DryRunTemplateResponse
+ */
+export type DryRunTemplateResponse = Message<"orbit.v1.DryRunTemplateResponse"> & {
+  /**
+   * @generated from field: repeated orbit.v1.RenderedFile files = 1;
+   */
+  files: RenderedFile[];
+};
+
+/**
+ * Describes the message orbit.v1.DryRunTemplateResponse.
+ * Use `create(DryRunTemplateResponseSchema)` to create a new message.
+ */
+export const DryRunTemplateResponseSchema: GenMessage<DryRunTemplateResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 25);
+
+/**
+ * @generated from message orbit.v1.RepositoryPolicy
+ */
+export type RepositoryPolicy = Message<"orbit.v1.RepositoryPolicy"> & {
+  /**
+   * A regular expression the whole name must match; empty: any name.
+   *
+   * @generated from field: string name_pattern = 1;
+   */
+  namePattern: string;
+
+  /**
+   * @generated from field: bool require_owner = 2;
+   */
+  requireOwner: boolean;
+
+  /**
+   * "public", "internal", "private"; empty: any.
+   *
+   * @generated from field: repeated string allowed_visibilities = 3;
+   */
+  allowedVisibilities: string[];
+
+  /**
+   * Template names; empty: any.
+   *
+   * @generated from field: repeated string allowed_templates = 4;
+   */
+  allowedTemplates: string[];
+};
+
+/**
+ * Describes the message orbit.v1.RepositoryPolicy.
+ * Use `create(RepositoryPolicySchema)` to create a new message.
+ */
+export const RepositoryPolicySchema: GenMessage<RepositoryPolicy> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 26);
+
+/**
+ * @generated from message orbit.v1.GetRepositoryPolicyRequest
+ */
+export type GetRepositoryPolicyRequest = Message<"orbit.v1.GetRepositoryPolicyRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message orbit.v1.GetRepositoryPolicyRequest.
+ * Use `create(GetRepositoryPolicyRequestSchema)` to create a new message.
+ */
+export const GetRepositoryPolicyRequestSchema: GenMessage<GetRepositoryPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 27);
+
+/**
+ * @generated from message orbit.v1.GetRepositoryPolicyResponse
+ */
+export type GetRepositoryPolicyResponse = Message<"orbit.v1.GetRepositoryPolicyResponse"> & {
+  /**
+   * @generated from field: orbit.v1.RepositoryPolicy policy = 1;
+   */
+  policy?: RepositoryPolicy | undefined;
+};
+
+/**
+ * Describes the message orbit.v1.GetRepositoryPolicyResponse.
+ * Use `create(GetRepositoryPolicyResponseSchema)` to create a new message.
+ */
+export const GetRepositoryPolicyResponseSchema: GenMessage<GetRepositoryPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 28);
+
+/**
+ * @generated from message orbit.v1.SetRepositoryPolicyRequest
+ */
+export type SetRepositoryPolicyRequest = Message<"orbit.v1.SetRepositoryPolicyRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * @generated from field: orbit.v1.RepositoryPolicy policy = 2;
+   */
+  policy?: RepositoryPolicy | undefined;
+};
+
+/**
+ * Describes the message orbit.v1.SetRepositoryPolicyRequest.
+ * Use `create(SetRepositoryPolicyRequestSchema)` to create a new message.
+ */
+export const SetRepositoryPolicyRequestSchema: GenMessage<SetRepositoryPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 29);
+
+/**
+ * @generated from message orbit.v1.SetRepositoryPolicyResponse
+ */
+export type SetRepositoryPolicyResponse = Message<"orbit.v1.SetRepositoryPolicyResponse"> & {
+  /**
+   * @generated from field: orbit.v1.RepositoryPolicy policy = 1;
+   */
+  policy?: RepositoryPolicy | undefined;
+};
+
+/**
+ * Describes the message orbit.v1.SetRepositoryPolicyResponse.
+ * Use `create(SetRepositoryPolicyResponseSchema)` to create a new message.
+ */
+export const SetRepositoryPolicyResponseSchema: GenMessage<SetRepositoryPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 30);
+
+/**
+ * @generated from message orbit.v1.CreateRepositoryFromTemplateRequest
+ */
+export type CreateRepositoryFromTemplateRequest = Message<"orbit.v1.CreateRepositoryFromTemplateRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * @generated from field: string template = 2;
+   */
+  template: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string owner = 5;
+   */
+  owner: string;
+
+  /**
+   * @generated from field: string language = 6;
+   */
+  language: string;
+
+  /**
+   * @generated from field: repeated string topics = 7;
+   */
+  topics: string[];
+
+  /**
+   * @generated from field: string lifecycle = 8;
+   */
+  lifecycle: string;
+
+  /**
+   * @generated from field: string visibility = 9;
+   */
+  visibility: string;
+
+  /**
+   * @generated from field: string default_branch = 10;
+   */
+  defaultBranch: string;
+
+  /**
+   * @generated from field: map<string, string> parameters = 11;
+   */
+  parameters: { [key: string]: string };
+};
+
+/**
+ * Describes the message orbit.v1.CreateRepositoryFromTemplateRequest.
+ * Use `create(CreateRepositoryFromTemplateRequestSchema)` to create a new message.
+ */
+export const CreateRepositoryFromTemplateRequestSchema: GenMessage<CreateRepositoryFromTemplateRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 31);
+
+/**
+ * @generated from message orbit.v1.CreateRepositoryFromTemplateResponse
+ */
+export type CreateRepositoryFromTemplateResponse = Message<"orbit.v1.CreateRepositoryFromTemplateResponse"> & {
+  /**
+   * Watch it with WorkflowService.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+};
+
+/**
+ * Describes the message orbit.v1.CreateRepositoryFromTemplateResponse.
+ * Use `create(CreateRepositoryFromTemplateResponseSchema)` to create a new message.
+ */
+export const CreateRepositoryFromTemplateResponseSchema: GenMessage<CreateRepositoryFromTemplateResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 32);
+
+/**
  * The repository catalog: every repository of the organisation, findable by owner, language, topic and lifecycle, and through SearchService (kind "repository").
  *
  * @generated from service orbit.v1.RepositoryService
@@ -684,4 +1221,83 @@ export const RepositoryService: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_orbit_v1_repository, 0);
+
+/**
+ * Repository templates and workspace policies, and creating repositories from templates as a durable workflow.
+ *
+ * @generated from service orbit.v1.TemplateService
+ */
+export const TemplateService: GenService<{
+  /**
+   * Registers a template: a folder of a git repository at a branch, holding orbit-template.yaml (members and above).
+   *
+   * @generated from rpc orbit.v1.TemplateService.RegisterTemplate
+   */
+  registerTemplate: {
+    methodKind: "unary";
+    input: typeof RegisterTemplateRequestSchema;
+    output: typeof RegisterTemplateResponseSchema;
+  },
+  /**
+   * Lists the workspace's templates with their parameters.
+   *
+   * @generated from rpc orbit.v1.TemplateService.ListTemplates
+   */
+  listTemplates: {
+    methodKind: "unary";
+    input: typeof ListTemplatesRequestSchema;
+    output: typeof ListTemplatesResponseSchema;
+  },
+  /**
+   * Gets a template by id or name, with its parameters.
+   *
+   * @generated from rpc orbit.v1.TemplateService.GetTemplate
+   */
+  getTemplate: {
+    methodKind: "unary";
+    input: typeof GetTemplateRequestSchema;
+    output: typeof GetTemplateResponseSchema;
+  },
+  /**
+   * Renders a template with parameter values and returns the file tree and contents, creating nothing.
+   *
+   * @generated from rpc orbit.v1.TemplateService.DryRunTemplate
+   */
+  dryRunTemplate: {
+    methodKind: "unary";
+    input: typeof DryRunTemplateRequestSchema;
+    output: typeof DryRunTemplateResponseSchema;
+  },
+  /**
+   * Gets the workspace's repository policy.
+   *
+   * @generated from rpc orbit.v1.TemplateService.GetRepositoryPolicy
+   */
+  getRepositoryPolicy: {
+    methodKind: "unary";
+    input: typeof GetRepositoryPolicyRequestSchema;
+    output: typeof GetRepositoryPolicyResponseSchema;
+  },
+  /**
+   * Replaces the workspace's repository policy (owners and admins).
+   *
+   * @generated from rpc orbit.v1.TemplateService.SetRepositoryPolicy
+   */
+  setRepositoryPolicy: {
+    methodKind: "unary";
+    input: typeof SetRepositoryPolicyRequestSchema;
+    output: typeof SetRepositoryPolicyResponseSchema;
+  },
+  /**
+   * Checks the policy, the name and the parameters, then starts the workflow that creates the remote repository, pushes its first commit and registers it. Returns the workflow's id; a policy violation is `failed_precondition` listing every broken rule.
+   *
+   * @generated from rpc orbit.v1.TemplateService.CreateRepositoryFromTemplate
+   */
+  createRepositoryFromTemplate: {
+    methodKind: "unary";
+    input: typeof CreateRepositoryFromTemplateRequestSchema;
+    output: typeof CreateRepositoryFromTemplateResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_orbit_v1_repository, 1);
 
