@@ -7,6 +7,7 @@
 
 mod cached;
 pub mod githost;
+pub mod import;
 mod knowledge;
 pub mod repositories;
 mod search;

@@ -487,3 +487,119 @@ async fn details_show_readme_branches_and_commits_read_from_git() {
     );
     assert_eq!(got["repository"]["name"], "gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_from_the_git_host_with_catalog_info_without_duplicates() {
+    use orbit_ports::{GitAuthor, NewHostedRepo, RepoVisibility};
+    let app = TestApp::memory().await;
+    let ws = workspace(&app, ADMIN, "imports").await;
+    let host = app
+        .app
+        .services
+        .git_hosts
+        .open_for_workspace(&orbit_core::WorkspaceId::new(ws.clone()), None)
+        .await
+        .unwrap();
+    for name in ["web-shop", "ledger"] {
+        host.create_repo(&NewHostedRepo {
+            name: name.into(),
+            description: format!("{name} from the host"),
+            visibility: RepoVisibility::Private,
+            default_branch: "main".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let remote = host.push_access("web-shop").await.unwrap();
+    let info = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: web-shop\n  description: The storefront\n  tags: [frontend]\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/team-web\n";
+    app.app
+        .services
+        .deps
+        .git
+        .publish_to(
+            &remote,
+            "main",
+            "",
+            &[("catalog-info.yaml".into(), info.as_bytes().to_vec())],
+            "catalog",
+            &GitAuthor {
+                name: "T".into(),
+                email: "t@example.com".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let (_, bob) = app.user("bob").await;
+    app.ok(
+        "WorkspaceService/AddMember",
+        ADMIN,
+        json!({"workspaceId": ws, "user": "bob", "role": "ROLE_MEMBER"}),
+    )
+    .await;
+    app.fails(
+        "RepositoryService/ImportRepositories",
+        &bob,
+        json!({"workspaceId": ws}),
+        "permission_denied",
+    )
+    .await;
+
+    let report = app
+        .ok(
+            "RepositoryService/ImportRepositories",
+            ADMIN,
+            json!({"workspaceId": ws}),
+        )
+        .await;
+    assert_eq!(report["created"], json!(["ledger", "web-shop"]), "{report}");
+    let shop = app
+        .ok(
+            "RepositoryService/GetRepository",
+            ADMIN,
+            json!({"workspaceId": ws, "name": "web-shop"}),
+        )
+        .await["repository"]
+        .clone();
+    assert_eq!(shop["owner"], "group:default/team-web");
+    assert_eq!(shop["lifecycle"], "production");
+    assert_eq!(shop["description"], "The storefront");
+    assert_eq!(shop["topics"], json!(["frontend"]));
+    assert_eq!(shop["visibility"], "private");
+    assert_eq!(shop["source"], "import");
+    assert!(
+        shop["remoteUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/git/imports/web-shop.git")
+    );
+
+    // Re-import: updates, no duplicates. A repository gone from the host is marked.
+    host.delete_repo("ledger").await.unwrap();
+    let report = app
+        .ok(
+            "RepositoryService/ImportRepositories",
+            ADMIN,
+            json!({"workspaceId": ws}),
+        )
+        .await;
+    assert_eq!(report["updated"], json!(["web-shop"]), "{report}");
+    assert_eq!(report["gone"], json!(["ledger"]), "{report}");
+    assert!(report["created"].is_null(), "{report}");
+    let all = app
+        .ok(
+            "RepositoryService/ListRepositories",
+            ADMIN,
+            json!({"workspaceId": ws, "includeArchived": true}),
+        )
+        .await;
+    assert_eq!(names(&all), ["ledger", "web-shop"]);
+    let ledger = &all["repositories"][0];
+    assert_eq!(ledger["archived"], true);
+    assert!(
+        ledger["topics"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("gone-from-source")),
+        "{ledger}"
+    );
+}

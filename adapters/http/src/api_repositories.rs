@@ -373,6 +373,24 @@ async fn create_from_template(
     Ok(pb::CreateRepositoryFromTemplateResponse { workflow_id: id })
 }
 
+async fn import_repositories(
+    s: AppState,
+    a: Actor,
+    r: pb::ImportRepositoriesRequest,
+) -> Result<pb::ImportRepositoriesResponse> {
+    let report = s
+        .services
+        .repositories
+        .import_from_host(&a, &r.workspace_id, &s.services.git_hosts, &r.connection_id)
+        .await?;
+    Ok(pb::ImportRepositoriesResponse {
+        created: report.created,
+        updated: report.updated,
+        gone: report.gone,
+        warnings: report.warnings,
+    })
+}
+
 pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {
     let t = "orbit.v1.TemplateService";
     let r = route(r, state, t, "RegisterTemplate", register_template);
@@ -393,5 +411,6 @@ pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {
     let r = route(r, state, k, "GetRepository", get_repository);
     let r = route(r, state, k, "ListRepositories", list_repositories);
     let r = route(r, state, k, "UpdateRepository", update_repository);
+    let r = route(r, state, k, "ImportRepositories", import_repositories);
     route(r, state, k, "ArchiveRepository", archive_repository)
 }
