@@ -59,3 +59,7 @@ id_type!(
     /// An API's id (API catalog).
     ApiId
 );
+id_type!(
+    /// A catalogued repository's id.
+    RepositoryId
+);

@@ -11,6 +11,7 @@ pub mod githost;
 pub mod ids;
 pub mod knowledge;
 pub mod page;
+pub mod repository;
 pub mod secret;
 pub mod time;
 pub mod user;
@@ -19,6 +20,7 @@ pub mod workspace;
 
 pub use error::{Error, Result};
 pub use githost::{GitHostConnection, GitProvider};
+pub use ids::RepositoryId;
 pub use ids::{PageId, SpaceId, TokenId, UserId, WorkspaceId};
 pub use page::{Cursor, Page, PageRequest};
 pub use secret::Secret;

@@ -25,6 +25,18 @@ pub struct GitAuthor {
     pub email: String,
 }
 
+/// One commit, as a history lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCommit {
+    pub id: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// Milliseconds since the epoch (the author date).
+    pub time: i64,
+    /// The first line of the message.
+    pub summary: String,
+}
+
 /// One file: a path relative to the synced folder, and its bytes.
 pub type GitFile = (String, Vec<u8>);
 
@@ -118,4 +130,24 @@ pub trait GitClient: Send + Sync + 'static {
         max_files: usize,
         max_bytes: u64,
     ) -> Result<(String, Vec<GitFile>), GitError>;
+    /// The branches of the remote with their tip commit, sorted by name (empty for an
+    /// empty repository). `NotFound` if the remote does not exist.
+    async fn branches(&self, remote: &GitRemote) -> Result<Vec<(String, String)>, GitError>;
+    /// The latest `limit` commits of `branch`, newest first. `NotFound` if the branch is
+    /// missing.
+    async fn log(
+        &self,
+        remote: &GitRemote,
+        branch: &str,
+        limit: usize,
+    ) -> Result<Vec<GitCommit>, GitError>;
+    /// One file at the tip of `branch`, or `None` if it does not exist there. `TooLarge`
+    /// beyond `max_bytes`.
+    async fn read_file(
+        &self,
+        remote: &GitRemote,
+        branch: &str,
+        path: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<u8>>, GitError>;
 }

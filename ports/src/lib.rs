@@ -17,6 +17,7 @@ mod githost;
 mod knowledge;
 mod markdown;
 mod object_store;
+mod repository;
 mod search;
 mod secrets;
 mod store;
@@ -27,7 +28,7 @@ pub use api::{ApiIndexJob, ApiStore};
 pub use auth::{AuthError, Authenticator, Credentials};
 pub use cache::{Cache, CacheError};
 pub use codegen::{ClientGenerator, GenerateError, GenerateRequest, Generated, SourceFile};
-pub use git::{GitAuthor, GitClient, GitCredentials, GitError, GitFile, GitRemote};
+pub use git::{GitAuthor, GitClient, GitCommit, GitCredentials, GitError, GitFile, GitRemote};
 pub use githost::{
     CreatedRepo, GitHost, GitHostConnectionStore, GitHostError, GitHostFactory, GitHostTarget,
     GitHttpRequest, GitHttpResponse, GitHttpServer, HostedRepo, NewHostedRepo, RepoVisibility,
@@ -39,6 +40,7 @@ pub use object_store::{
     ByteStream, MAX_KEY_BYTES, ObjectMeta, ObjectStore, ObjectStoreError, next_chunk, validate_key,
     validate_prefix,
 };
+pub use repository::{RepositoryIndexJob, RepositoryStore};
 pub use search::{
     DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
 };

@@ -10,9 +10,12 @@ mod artifacts;
 mod cached;
 pub mod codegen;
 pub mod githost;
+pub mod import;
 mod knowledge;
+pub mod repositories;
 mod search;
 pub mod sync;
+pub mod templates;
 mod tokens;
 mod users;
 mod workflows;
@@ -31,6 +34,10 @@ pub use githost::{
     token_context,
 };
 pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
+pub use repositories::{
+    RepositoryDetails, RepositoryFilter, RepositoryInput, RepositoryPatch, RepositoryRef,
+    RepositoryService,
+};
 pub use search::{SearchIndexer, SearchPage, SearchService};
 pub use tokens::{Bootstrap, TOKEN_PREFIX, TokenService, hash_secret};
 pub use users::UserService;
@@ -61,6 +68,10 @@ pub struct Deps {
     pub workflows: Arc<dyn WorkflowEngine>,
     /// The workflow kinds this server starts (their definitions validate input).
     pub workflow_definitions: Arc<WorkflowRegistry>,
+    /// The repository catalog.
+    pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
+    /// Reads repositories' branches, commits and files (details pages, templates).
+    pub git: Arc<dyn orbit_ports::GitClient>,
     /// Git hosts: stored connections (tokens sealed by `secrets`), the factory that opens
     /// a host, and Orbit's own smart-HTTP git server.
     pub git_connections: Arc<dyn GitHostConnectionStore>,
@@ -106,6 +117,7 @@ pub struct Services {
     pub cache: CachedReads,
     pub artifacts: ArtifactService,
     pub deps: Deps,
+    pub repositories: RepositoryService,
 }
 
 impl Services {
@@ -119,7 +131,10 @@ impl Services {
             cache.clone(),
             workflows.clone(),
         );
+        let repositories =
+            RepositoryService::new(deps.clone(), workspaces.clone(), workflows.clone());
         Services {
+            repositories,
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
             git_hosts: GitHostService::new(deps.clone(), workspaces.clone()),

@@ -252,10 +252,57 @@ impl SearchIndexer {
     /// idempotent), so they are applied again on the next run.
     pub async fn run_once(&self, batch: u32) -> Result<usize> {
         let api_jobs = self.run_api_jobs(batch).await?;
-        Ok(api_jobs + self.run_page_jobs(batch).await?)
+        let repositories = self.run_repositories_once(batch).await?;
+        Ok(api_jobs + repositories + self.run_pages_once(batch).await?)
     }
 
-    async fn run_page_jobs(&self, batch: u32) -> Result<usize> {
+    /// Applies up to `batch` pending repository outbox jobs, like the pages' ones.
+    async fn run_repositories_once(&self, batch: u32) -> Result<usize> {
+        let store = &self.deps.repositories;
+        let jobs = store
+            .pending_repository_index_jobs(batch)
+            .await
+            .map_err(store_err)?;
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let mut upserts = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for job in &jobs {
+            if !seen.insert((job.workspace_id.clone(), job.repository_id.clone())) {
+                continue;
+            }
+            match store
+                .get_repository(&job.workspace_id, &job.repository_id)
+                .await
+                .map_err(store_err)?
+            {
+                Some(repo) => upserts.push(crate::repositories::search_doc(&repo)),
+                None => self
+                    .deps
+                    .search
+                    .delete(&job.workspace_id, &[job.repository_id.to_string()])
+                    .await
+                    .map_err(search_err)?,
+            }
+        }
+        if !upserts.is_empty() {
+            self.deps
+                .search
+                .upsert(&upserts)
+                .await
+                .map_err(search_err)?;
+        }
+        self.deps.search.refresh().await.map_err(search_err)?;
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        store
+            .complete_repository_index_jobs(&ids)
+            .await
+            .map_err(store_err)?;
+        Ok(jobs.len())
+    }
+
+    async fn run_pages_once(&self, batch: u32) -> Result<usize> {
         let jobs = self
             .deps
             .knowledge
@@ -320,7 +367,8 @@ impl SearchIndexer {
     }
 
     /// Re-indexes every page of every workspace from the database (for `orbit reindex` and
-    /// for a new or lost index), then every API. Returns the number of documents indexed.
+    /// for a new or lost index), then every API and every repository. Returns the number of
+    /// documents indexed.
     pub async fn reindex_all(&self) -> Result<u64> {
         let mut after: Option<PageId> = None;
         let mut count = 0u64;
@@ -348,6 +396,20 @@ impl SearchIndexer {
             let Some(last) = apis.last() else { break };
             after = Some(last.id.clone());
             let docs: Vec<SearchDoc> = apis.iter().map(Self::api_doc).collect();
+            self.deps.search.upsert(&docs).await.map_err(search_err)?;
+            count += docs.len() as u64;
+        }
+        let mut after: Option<orbit_core::RepositoryId> = None;
+        loop {
+            let repos = self
+                .deps
+                .repositories
+                .repositories_after(after.as_ref(), 500)
+                .await
+                .map_err(store_err)?;
+            let Some(last) = repos.last() else { break };
+            after = Some(last.id.clone());
+            let docs: Vec<SearchDoc> = repos.iter().map(crate::repositories::search_doc).collect();
             self.deps.search.upsert(&docs).await.map_err(search_err)?;
             count += docs.len() as u64;
         }

@@ -8,6 +8,7 @@ pub mod git_host_contract;
 pub mod githost_contract;
 pub mod knowledge_contract;
 pub mod postgres;
+pub mod repository_contract;
 pub mod search_contract;
 pub mod storage_contract;
 pub mod store_contract;

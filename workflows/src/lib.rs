@@ -10,6 +10,7 @@
 pub mod codegen;
 pub mod demo;
 pub mod knowledge_sync;
+pub mod repository_create;
 
 use orbit_ports::WorkflowFailure;
 use serde::de::DeserializeOwned;

@@ -12,7 +12,7 @@
 //! config file or a log.
 
 use async_trait::async_trait;
-use orbit_ports::{GitAuthor, GitClient, GitCredentials, GitError, GitFile, GitRemote};
+use orbit_ports::{GitAuthor, GitClient, GitCommit, GitCredentials, GitError, GitFile, GitRemote};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 use tokio::process::Command;
@@ -325,5 +325,110 @@ impl GitClient for GitCli {
         walk(&base, &base, &mut out, max_files, max_bytes, &mut bytes)?;
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok((commit, out))
+    }
+
+    async fn branches(&self, remote: &GitRemote) -> Result<Vec<(String, String)>, GitError> {
+        let tmp = self.scratch()?;
+        let out = self
+            .git(
+                &tmp.0,
+                remote.credentials.as_ref(),
+                &["ls-remote", "--quiet", "--heads", &remote.url],
+            )
+            .await?;
+        let mut branches: Vec<(String, String)> = out
+            .lines()
+            .filter_map(|line| {
+                let (commit, name) = line.split_once('\t')?;
+                let name = name.strip_prefix("refs/heads/")?;
+                Some((name.to_owned(), commit.to_owned()))
+            })
+            .collect();
+        branches.sort();
+        Ok(branches)
+    }
+
+    async fn log(
+        &self,
+        remote: &GitRemote,
+        branch: &str,
+        limit: usize,
+    ) -> Result<Vec<GitCommit>, GitError> {
+        let tmp = self.scratch()?;
+        let dir = tmp.0.clone();
+        let depth = limit.max(1).to_string();
+        self.git(&dir, None, &["init", "--quiet", "--bare"]).await?;
+        self.git(
+            &dir,
+            remote.credentials.as_ref(),
+            &["fetch", "--quiet", "--depth", &depth, &remote.url, branch],
+        )
+        .await?;
+        let count = format!("-n{}", limit.max(1));
+        let out = self
+            .git(
+                &dir,
+                None,
+                &[
+                    "log",
+                    &count,
+                    "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s",
+                    "FETCH_HEAD",
+                ],
+            )
+            .await?;
+        Ok(out
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.split('\x1f');
+                Some(GitCommit {
+                    id: parts.next()?.to_owned(),
+                    author_name: parts.next()?.to_owned(),
+                    author_email: parts.next()?.to_owned(),
+                    time: parts.next()?.parse::<i64>().ok()? * 1000,
+                    summary: parts.next().unwrap_or("").to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    async fn read_file(
+        &self,
+        remote: &GitRemote,
+        branch: &str,
+        path: &str,
+        max_bytes: u64,
+    ) -> Result<Option<Vec<u8>>, GitError> {
+        let rel = safe_relative(path.trim_matches('/'))?;
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let tmp = self.scratch()?;
+        let dir = tmp.0.clone();
+        self.git(&dir, None, &["init", "--quiet", "--bare"]).await?;
+        self.git(
+            &dir,
+            remote.credentials.as_ref(),
+            &["fetch", "--quiet", "--depth", "1", &remote.url, branch],
+        )
+        .await?;
+        let object = format!("FETCH_HEAD:{rel}");
+        let kind = match self.git(&dir, None, &["cat-file", "-t", &object]).await {
+            Ok(kind) => kind,
+            Err(_) => return Ok(None),
+        };
+        if kind != "blob" {
+            return Ok(None);
+        }
+        let size: u64 = self
+            .git(&dir, None, &["cat-file", "-s", &object])
+            .await?
+            .parse()
+            .map_err(|e| GitError::Unavailable(format!("git cat-file -s: {e}")))?;
+        if size > max_bytes {
+            return Err(GitError::TooLarge(format!(
+                "{rel} is {size} bytes; the limit is {max_bytes}"
+            )));
+        }
+        let text = self.git(&dir, None, &["cat-file", "blob", &object]).await?;
+        Ok(Some(text.into_bytes()))
     }
 }

@@ -327,6 +327,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let r = route(r, state, au, "ListTokens", list_tokens);
     let r = route(r, state, au, "RevokeToken", revoke_token);
     let r = crate::api_knowledge::routes(state, r);
+    let r = crate::api_repositories::routes(state, r);
     let r = crate::api_githost::routes(state, r);
     let r = crate::api_apis::routes(state, r);
     let r = crate::api_artifacts::routes(state, r);

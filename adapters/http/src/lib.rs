@@ -14,6 +14,7 @@ mod api_apis;
 mod api_artifacts;
 mod api_githost;
 mod api_knowledge;
+mod api_repositories;
 pub mod api_workflows;
 pub mod connect;
 mod docs;

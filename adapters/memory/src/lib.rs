@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 mod apis;
 mod githost;
 mod knowledge;
+mod repositories;
 mod workflows;
 
 #[derive(Default)]
@@ -26,6 +27,7 @@ struct State {
     knowledge: knowledge::KnowledgeState,
     apis: apis::ApiState,
     workflows: workflows::WorkflowState,
+    repositories: repositories::RepositoryState,
     githost: githost::GitHostState,
     instance_id: Option<String>,
 }
@@ -150,6 +152,7 @@ impl WorkspaceStore for MemoryStore {
         s.knowledge.remove_workspace(id);
         s.apis.remove_workspace(id);
         s.workflows.remove_workspace(id);
+        s.repositories.remove_workspace(id);
         s.githost.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {

@@ -10,6 +10,7 @@
 pub mod apis;
 pub mod githost;
 pub mod knowledge;
+pub mod repositories;
 pub mod rows;
 pub mod workflows;
 

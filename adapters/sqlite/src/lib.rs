@@ -20,6 +20,7 @@ impl orbit_sql::SqlEngine for SqliteStore {
 
 orbit_sql::impl_knowledge_store!(SqliteStore, lock = "");
 orbit_sql::impl_workflow_store!(SqliteStore);
+orbit_sql::impl_repository_store!(SqliteStore);
 orbit_sql::impl_git_host_store!(SqliteStore);
 orbit_sql::impl_api_store!(SqliteStore, lock = "");
 orbit_sql::impl_sql_stores!(SqliteStore, lock = "");

@@ -22,6 +22,7 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub knowledge: Arc<dyn KnowledgeStore>,
     pub workflows: Arc<dyn WorkflowStore>,
+    pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
     pub git_connections: Arc<dyn GitHostConnectionStore>,
     pub apis: Arc<dyn ApiStore>,
     pub description: String,
@@ -34,7 +35,8 @@ impl Stores {
             + KnowledgeStore
             + WorkflowStore
             + GitHostConnectionStore
-            + ApiStore,
+            + ApiStore
+            + orbit_ports::RepositoryStore,
     >(
         store: Arc<S>,
         description: &str,
@@ -43,6 +45,7 @@ impl Stores {
             workspaces: store.clone(),
             users: store.clone(),
             knowledge: store.clone(),
+            repositories: store.clone(),
             git_connections: store.clone(),
             workflows: store.clone(),
             apis: store,
@@ -234,6 +237,24 @@ pub fn workflow_registry(
     registry
 }
 
+/// Adds `orbit.repository.create` and its activities; `repos` gets the services once they
+/// exist.
+pub fn repository_workflows(
+    registry: WorkflowRegistry,
+    repos: &orbit_services::templates::RepoHandle,
+) -> WorkflowRegistry {
+    registry
+        .definition(Arc::new(
+            orbit_workflows::repository_create::RepositoryCreateWorkflow,
+        ))
+        .activity(Arc::new(orbit_services::templates::GenerateActivity {
+            handle: repos.clone(),
+        }))
+        .activity(Arc::new(orbit_services::templates::RegisterActivity {
+            handle: repos.clone(),
+        }))
+}
+
 /// The keys that seal stored secrets: `ORBIT_SECRET_KEY` (and `ORBIT_SECRET_PREVIOUS_KEYS`
 /// to open values sealed before a rotation), else the key file `<data>/secret.key`, made
 /// with a random key and mode 0600 on first start.
@@ -291,7 +312,8 @@ impl App {
     pub fn from_parts(config: &Config, parts: Parts) -> App {
         let sync = orbit_services::sync::SyncHandle::default();
         let objects = open_object_store(config);
-        let registry = workflow_registry(config, &sync, &objects);
+        let repos = orbit_services::templates::RepoHandle::default();
+        let registry = repository_workflows(workflow_registry(config, &sync, &objects), &repos);
         let (engine, embedded): (Arc<dyn WorkflowEngine>, _) = match parts.engine {
             Some(external) => (external, None),
             None => {
@@ -325,6 +347,8 @@ impl App {
             },
             workflows: engine,
             workflow_definitions: Arc::new(registry.clone()),
+            repositories: parts.stores.repositories,
+            git: Arc::new(orbit_git::GitCli::new(config.data_dir.join("git-work"))),
             git_connections: parts.stores.git_connections,
             git_hosts: Arc::new(orbit_githost::GitHosts::new(
                 config.git_dir(),
@@ -344,6 +368,7 @@ impl App {
         };
         sync.set(services.knowledge.clone(), services.deps.users.clone());
         sync.set_git_hosts(services.git_hosts.clone());
+        repos.set(services.repositories.clone(), services.git_hosts.clone());
         let state = AppState::new(services.clone(), Arc::new(services.tokens.clone()), http);
         App {
             services,

@@ -138,7 +138,7 @@ export const SearchResponseSchema: GenMessage<SearchResponse> = /*@__PURE__*/
   messageDesc(file_orbit_v1_search, 2);
 
 /**
- * Full-text search across a workspace: pages now, repositories and APIs as they arrive.
+ * Full-text search across a workspace: pages and repositories now, APIs as they arrive.
  *
  * @generated from service orbit.v1.SearchService
  */
