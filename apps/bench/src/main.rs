@@ -8,10 +8,13 @@
 //!   CreateWorkspace);
 //! - `knowledge`: a workspace of generated pages (seeding and indexing throughput, index
 //!   size, GetPage, ListPages, Search, UpdatePage);
+//! - `catalog`: a repository catalog and an API catalog (ListRepositories, ListApis and
+//!   Search for each kind);
 //! - `workflows`: a three-step no-op workflow on the embedded engine (start latency,
 //!   completion throughput, start-to-finish), and on Temporal when given a Temporal server;
-//! - `all` (the default): the three in turn.
+//! - `all` (the default): the four in turn.
 
+mod catalog;
 mod common;
 mod corpus;
 mod knowledge;
@@ -74,6 +77,13 @@ pub struct Args {
     #[arg(long, default_value_t = 32)]
     writers: usize,
 
+    /// catalog: repositories to register.
+    #[arg(long, default_value_t = 50_000)]
+    repositories: usize,
+    /// catalog: APIs to create.
+    #[arg(long, default_value_t = 10_000)]
+    apis: usize,
+
     /// workflows: runs started at once to measure completion throughput.
     #[arg(long, default_value_t = 2000)]
     runs: usize,
@@ -98,9 +108,13 @@ async fn main() -> Result<()> {
         other => bail!("unknown backend {other:?}: use sqlite, postgres or both"),
     };
     let scenarios: Vec<&str> = match args.scenario.as_str() {
-        "all" => vec!["workspaces", "knowledge", "workflows"],
-        one @ ("workspaces" | "knowledge" | "workflows") => vec![one],
-        other => bail!("unknown scenario {other:?}: use workspaces, knowledge, workflows or all"),
+        "all" => vec!["workspaces", "knowledge", "catalog", "workflows"],
+        one @ ("workspaces" | "knowledge" | "catalog" | "workflows") => vec![one],
+        other => {
+            bail!(
+                "unknown scenario {other:?}: use workspaces, knowledge, catalog, workflows or all"
+            )
+        }
     };
     if args.concurrency == 0 || args.seconds == 0 {
         bail!("--concurrency and --seconds must be positive");
@@ -124,6 +138,7 @@ async fn main() -> Result<()> {
         let section = match scenario {
             "workspaces" => workspaces::run(&args, &backends).await,
             "knowledge" => knowledge::run(&args, &backends).await,
+            "catalog" => catalog::run(&args, &backends).await,
             _ => workflows::run(&args, &backends).await,
         }
         .with_context(|| format!("scenario {scenario}"))?;
