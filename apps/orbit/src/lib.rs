@@ -24,6 +24,7 @@ pub struct Stores {
     pub workflows: Arc<dyn WorkflowStore>,
     pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
     pub git_connections: Arc<dyn GitHostConnectionStore>,
+    pub webhooks: Arc<dyn orbit_ports::WebhookStore>,
     pub apis: Arc<dyn ApiStore>,
     pub description: String,
 }
@@ -36,6 +37,7 @@ impl Stores {
             + WorkflowStore
             + GitHostConnectionStore
             + ApiStore
+            + orbit_ports::WebhookStore
             + orbit_ports::RepositoryStore,
     >(
         store: Arc<S>,
@@ -47,6 +49,7 @@ impl Stores {
             knowledge: store.clone(),
             repositories: store.clone(),
             git_connections: store.clone(),
+            webhooks: store.clone(),
             workflows: store.clone(),
             apis: store,
             description: description.to_owned(),
@@ -360,6 +363,7 @@ impl App {
             ),
             apis: parts.stores.apis,
             objects,
+            webhooks: parts.stores.webhooks,
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
