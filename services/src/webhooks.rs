@@ -52,6 +52,9 @@ pub struct WebhookService {
     deps: Deps,
     workspaces: WorkspaceService,
     git_hosts: GitHostService,
+    /// One drain at a time in this process: a refresh is applied, then marked done, and a
+    /// concurrent drain must not apply it a second time in between.
+    draining: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 struct Payload {
@@ -146,6 +149,7 @@ impl WebhookService {
             deps,
             workspaces,
             git_hosts,
+            draining: Default::default(),
         }
     }
 
@@ -325,6 +329,7 @@ impl WebhookService {
     /// `catalog-info.yaml` metadata read from the remote when the push touched it. Returns
     /// how many were applied. A refresh that fails stays pending.
     pub async fn drain_refreshes(&self) -> Result<usize> {
+        let _one_at_a_time = self.draining.lock().await;
         let pending = self
             .deps
             .webhooks

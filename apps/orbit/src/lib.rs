@@ -400,6 +400,22 @@ impl App {
         }
     }
 
+    /// Applies the webhook refreshes left pending (by a crash, or a remote that was
+    /// unreachable) now and every 30 seconds. Runs until the process ends.
+    pub fn spawn_webhook_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let webhooks = self.services.webhooks.clone();
+        tokio::spawn(async move {
+            loop {
+                match webhooks.drain_refreshes().await {
+                    Ok(n) if n > 0 => tracing::info!(refreshed = n, "webhook refreshes applied"),
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "webhook refreshes not applied"),
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+        })
+    }
+
     /// Repairs drift on start (applies index jobs left over by a crash; rebuilds an empty
     /// index when the database has pages), then keeps the index in step: woken after every
     /// write, and at least once a second. Runs until the process ends.

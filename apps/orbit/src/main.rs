@@ -310,6 +310,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         None => {}
     }
     let indexer = app.spawn_indexer();
+    let webhook_refresher = app.spawn_webhook_refresher();
     let resumed = app.resume_workflows().await?;
     if resumed > 0 {
         tracing::info!(runs = resumed, "resuming workflow runs left unfinished");
@@ -320,6 +321,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .context("serving HTTP")?;
     indexer.abort();
+    webhook_refresher.abort();
     tracing::info!("stopped");
     Ok(())
 }
