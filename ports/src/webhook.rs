@@ -56,4 +56,15 @@ pub trait WebhookStore: Send + Sync + 'static {
         connection_id: &str,
         delivery_id: &str,
     ) -> Result<(), StoreError>;
+    /// Every sealed webhook secret: `(workspace, connection id, sealed)` (key rotation).
+    async fn all_webhook_secrets(
+        &self,
+    ) -> Result<Vec<(WorkspaceId, String, SealedSecret)>, StoreError>;
+    /// Replaces sealed secrets in one transaction: each `(connection id, old, new)` applies
+    /// only when the row still holds `old`; otherwise nothing is changed and the result is
+    /// `Stale { current: 0 }`.
+    async fn replace_webhook_secrets(
+        &self,
+        changes: &[(String, SealedSecret, SealedSecret)],
+    ) -> Result<(), StoreError>;
 }

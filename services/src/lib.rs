@@ -42,7 +42,7 @@ pub use repositories::{
 pub use search::{SearchIndexer, SearchPage, SearchService};
 pub use tokens::{Bootstrap, TOKEN_PREFIX, TokenService, hash_secret};
 pub use users::UserService;
-pub use webhooks::{WebhookOutcome, WebhookRequest, WebhookService};
+pub use webhooks::{WebhookOutcome, WebhookRequest, WebhookService, rotate_webhook_secrets};
 pub use workflows::WorkflowService;
 pub use workspaces::{WorkspaceRef, WorkspaceService};
 

@@ -431,3 +431,35 @@ impl WebhookService {
         Ok(())
     }
 }
+
+/// Re-seals every webhook secret with `next` (part of `orbit secrets rotate-key`), in one
+/// transaction; nothing changes if a secret was regenerated meanwhile. Returns how many.
+pub async fn rotate_webhook_secrets(
+    store: &dyn orbit_ports::WebhookStore,
+    current: &dyn orbit_ports::SecretCipher,
+    next: &dyn orbit_ports::SecretCipher,
+) -> Result<usize> {
+    let all = store.all_webhook_secrets().await.map_err(store_err)?;
+    let mut changes = Vec::with_capacity(all.len());
+    for (ws, id, sealed) in all {
+        let ctx = webhook_secret_context(&ws, &id);
+        let plain = current
+            .open(&sealed, &ctx)
+            .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+        let resealed = next
+            .seal(&plain, &ctx)
+            .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+        changes.push((id, sealed, resealed));
+    }
+    store
+        .replace_webhook_secrets(&changes)
+        .await
+        .map_err(|e| match e {
+            orbit_ports::StoreError::Stale { .. } => Error::Aborted(
+                "a webhook secret changed during the rotation; nothing was changed, run it again"
+                    .into(),
+            ),
+            other => store_err(other),
+        })?;
+    Ok(changes.len())
+}

@@ -83,6 +83,27 @@ where
         Some((w1.clone(), again.clone())),
         "a secret stays with its workspace"
     );
+    // Rotation: all secrets listed; a replacement applies only over the value it read.
+    assert_eq!(
+        s.all_webhook_secrets().await.unwrap(),
+        vec![(w1.clone(), "c1".to_owned(), again.clone())]
+    );
+    assert!(matches!(
+        s.replace_webhook_secrets(&[("c1".into(), sealed.clone(), sealed.clone())])
+            .await,
+        Err(StoreError::Stale { .. })
+    ));
+    assert_eq!(
+        s.webhook_secret("c1").await.unwrap(),
+        Some((w1.clone(), again.clone()))
+    );
+    s.replace_webhook_secrets(&[("c1".into(), again.clone(), sealed.clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.webhook_secret("c1").await.unwrap(),
+        Some((w1.clone(), sealed.clone()))
+    );
     let gone = WorkspaceId::new("wh-nope");
     assert!(matches!(
         s.put_webhook_secret(&gone, "c9", &sealed, 1).await,

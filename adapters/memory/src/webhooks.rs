@@ -86,6 +86,36 @@ impl WebhookStore for MemoryStore {
         Ok(pending)
     }
 
+    async fn all_webhook_secrets(
+        &self,
+    ) -> Result<Vec<(WorkspaceId, String, SealedSecret)>, StoreError> {
+        Ok(self
+            .lock()
+            .webhooks
+            .secrets
+            .iter()
+            .map(|(id, (ws, sealed))| (ws.clone(), id.clone(), sealed.clone()))
+            .collect())
+    }
+
+    async fn replace_webhook_secrets(
+        &self,
+        changes: &[(String, SealedSecret, SealedSecret)],
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        for (id, old, _) in changes {
+            if s.webhooks.secrets.get(id).map(|(_, t)| t) != Some(old) {
+                return Err(StoreError::Stale { current: 0 });
+            }
+        }
+        for (id, _, new) in changes {
+            if let Some((_, t)) = s.webhooks.secrets.get_mut(id) {
+                *t = new.clone();
+            }
+        }
+        Ok(())
+    }
+
     async fn complete_refresh(
         &self,
         workspace: &WorkspaceId,

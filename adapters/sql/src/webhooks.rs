@@ -95,6 +95,42 @@ macro_rules! impl_webhook_store {
                     Ok(rows.into_iter().map(to_domain).collect())
                 }
 
+                async fn all_webhook_secrets(&self) -> Result<Vec<(WorkspaceId, String, SealedSecret)>, StoreError> {
+                    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+                        "SELECT workspace_id, connection_id, key_id, ciphertext FROM webhook_secrets ORDER BY connection_id",
+                    )
+                    .fetch_all(&self.write)
+                    .await
+                    .map_err(db)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(ws, id, key_id, ciphertext)| (WorkspaceId::new(ws), id, SealedSecret { key_id, ciphertext }))
+                        .collect())
+                }
+
+                async fn replace_webhook_secrets(&self, changes: &[(String, SealedSecret, SealedSecret)]) -> Result<(), StoreError> {
+                    let mut tx = self.write.begin().await.map_err(db)?;
+                    for (id, old, new) in changes {
+                        let done = sqlx::query(
+                            "UPDATE webhook_secrets SET key_id = $1, ciphertext = $2 \
+                             WHERE connection_id = $3 AND key_id = $4 AND ciphertext = $5",
+                        )
+                        .bind(&new.key_id)
+                        .bind(&new.ciphertext)
+                        .bind(id)
+                        .bind(&old.key_id)
+                        .bind(&old.ciphertext)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                        if done.rows_affected() != 1 {
+                            tx.rollback().await.map_err(db)?;
+                            return Err(StoreError::Stale { current: 0 });
+                        }
+                    }
+                    tx.commit().await.map_err(db)
+                }
+
                 async fn complete_refresh(&self, workspace: &WorkspaceId, connection_id: &str, delivery_id: &str) -> Result<(), StoreError> {
                     sqlx::query(
                         "UPDATE webhook_deliveries SET refresh_pending = $1 WHERE workspace_id = $2 AND connection_id = $3 AND delivery_id = $4",

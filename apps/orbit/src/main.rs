@@ -395,6 +395,9 @@ async fn rotate_key(args: RotateKeyArgs) -> Result<()> {
     let n = orbit_services::rotate_git_secrets(&*stores.git_connections, &current, &next)
         .await
         .map_err(|e| anyhow::anyhow!("re-encrypting stored secrets: {e}"))?;
+    let n = n + orbit_services::rotate_webhook_secrets(&*stores.webhooks, &current, &next)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-encrypting webhook secrets: {e}"))?;
     println!(
         "Re-encrypted {n} stored secret(s) with the key {} ({})",
         new_key.id(),
