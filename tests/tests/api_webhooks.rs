@@ -466,3 +466,74 @@ async fn gitlab_push_with_the_token_is_accepted_once() {
         "a webhook secret reached the logs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_the_remote_cannot_serve_yet_stays_pending_until_it_can() {
+    capture_logs();
+    let dir = support::tempdir("webhooks-outbox");
+    let app = sqlite_app(&dir).await;
+    let ws = workspace(&app, "outbox").await;
+    let conn = connection(&app, &ws, "github").await;
+    let bare = dir.join("ledger.git");
+    let remote = format!("file://{}", bare.display());
+    let repo_id = app
+        .ok(
+            "RepositoryService/RegisterRepository",
+            ADMIN,
+            json!({"workspaceId": ws, "name": "ledger", "owner": "team-a", "remoteUrl": remote}),
+        )
+        .await["repository"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = secret(&app, &ws, &conn).await;
+    let body = json!({"ref": "refs/heads/main", "after": "f00d",
+        "repository": {"name": "ledger", "full_name": "acme/ledger", "clone_url": remote,
+                       "default_branch": "main"},
+        "commits": [{"id": "f00d", "added": ["catalog-info.yaml"], "modified": [], "removed": []}]})
+    .to_string();
+    let reply = github(
+        &app,
+        &conn,
+        "push",
+        "o-1",
+        Some(&sign(&secret, body.as_bytes())),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(reply.json()["status"], "processed");
+
+    // The remote does not exist yet: the refresh fails and stays pending.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.app.services.webhooks.drain_refreshes().await.unwrap(),
+        0
+    );
+    assert_eq!(get_repo(&app, &ws, &repo_id).await["owner"], "team-a");
+
+    // Once the remote serves the file, the next drain applies it, and it is done.
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    std::fs::write(
+        work.join("catalog-info.yaml"),
+        catalog_info("team-ledger", "deprecated"),
+    )
+    .unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "catalog"]);
+    git(&work, &["push", "-q", &remote, "main"]);
+    assert_eq!(
+        app.app.services.webhooks.drain_refreshes().await.unwrap(),
+        1
+    );
+    let repo = get_repo(&app, &ws, &repo_id).await;
+    assert_eq!(repo["owner"], "team-ledger");
+    assert_eq!(repo["lifecycle"], "deprecated");
+    assert_eq!(
+        app.app.services.webhooks.drain_refreshes().await.unwrap(),
+        0
+    );
+}
