@@ -22,6 +22,7 @@ mod search;
 mod secrets;
 mod store;
 mod system;
+mod webhook;
 mod workflow;
 
 pub use api::{ApiIndexJob, ApiStore};
@@ -47,6 +48,7 @@ pub use search::{
 pub use secrets::{SealedSecret, SecretCipher, SecretError};
 pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
 pub use system::{Clock, IdGenerator};
+pub use webhook::{WebhookDelivery, WebhookStore};
 pub use workflow::{
     Activity, ActivityContext, ActivityError, ActivityOptions, CancelFlag, EngineError, RunFilter,
     StartRun, StepRecord, StepStatus, WorkflowContext, WorkflowDefinition, WorkflowEngine,

@@ -18,6 +18,7 @@ pub mod sync;
 pub mod templates;
 mod tokens;
 mod users;
+pub mod webhooks;
 mod workflows;
 mod workspaces;
 
@@ -41,6 +42,7 @@ pub use repositories::{
 pub use search::{SearchIndexer, SearchPage, SearchService};
 pub use tokens::{Bootstrap, TOKEN_PREFIX, TokenService, hash_secret};
 pub use users::UserService;
+pub use webhooks::{WebhookOutcome, WebhookRequest, WebhookService, rotate_webhook_secrets};
 pub use workflows::WorkflowService;
 pub use workspaces::{WorkspaceRef, WorkspaceService};
 
@@ -82,6 +84,8 @@ pub struct Deps {
     pub apis: Arc<dyn ApiStore>,
     /// Object storage (generated client archives).
     pub objects: Arc<dyn ObjectStore>,
+    /// Webhook secrets (sealed) and processed deliveries.
+    pub webhooks: Arc<dyn orbit_ports::WebhookStore>,
 }
 
 /// Size limits of user content.
@@ -118,6 +122,7 @@ pub struct Services {
     pub artifacts: ArtifactService,
     pub deps: Deps,
     pub repositories: RepositoryService,
+    pub webhooks: WebhookService,
 }
 
 impl Services {
@@ -133,11 +138,13 @@ impl Services {
         );
         let repositories =
             RepositoryService::new(deps.clone(), workspaces.clone(), workflows.clone());
+        let git_hosts = GitHostService::new(deps.clone(), workspaces.clone());
         Services {
+            webhooks: WebhookService::new(deps.clone(), workspaces.clone(), git_hosts.clone()),
             repositories,
             search: SearchService::new(deps.clone(), workspaces.clone(), knowledge.clone()),
             indexer: SearchIndexer::new(deps.clone()),
-            git_hosts: GitHostService::new(deps.clone(), workspaces.clone()),
+            git_hosts,
             apis: ApiCatalogService::new(deps.clone(), workspaces.clone(), workflows.clone()),
             workflows,
             knowledge,

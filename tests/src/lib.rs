@@ -12,4 +12,5 @@ pub mod repository_contract;
 pub mod search_contract;
 pub mod storage_contract;
 pub mod store_contract;
+pub mod webhook_contract;
 pub mod workflow_contract;

@@ -15,6 +15,7 @@ mod api_artifacts;
 mod api_githost;
 mod api_knowledge;
 mod api_repositories;
+mod api_webhooks;
 pub mod api_workflows;
 pub mod connect;
 mod docs;
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .merge(docs::routes())
         .merge(api_githost::git_routes())
+        .merge(api_webhooks::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -16,6 +16,7 @@ mod apis;
 mod githost;
 mod knowledge;
 mod repositories;
+mod webhooks;
 mod workflows;
 
 #[derive(Default)]
@@ -29,6 +30,7 @@ struct State {
     workflows: workflows::WorkflowState,
     repositories: repositories::RepositoryState,
     githost: githost::GitHostState,
+    webhooks: webhooks::WebhookState,
     instance_id: Option<String>,
 }
 
@@ -154,6 +156,7 @@ impl WorkspaceStore for MemoryStore {
         s.workflows.remove_workspace(id);
         s.repositories.remove_workspace(id);
         s.githost.remove_workspace(id);
+        s.webhooks.remove_workspace(id);
         let mut removed = Vec::new();
         s.memberships.retain(|(ws, user), _| {
             if ws == id {

@@ -19,6 +19,7 @@ orbit_sql::impl_knowledge_store!(PostgresStore, lock = " FOR UPDATE");
 orbit_sql::impl_workflow_store!(PostgresStore);
 orbit_sql::impl_repository_store!(PostgresStore);
 orbit_sql::impl_git_host_store!(PostgresStore);
+orbit_sql::impl_webhook_store!(PostgresStore);
 orbit_sql::impl_api_store!(PostgresStore, lock = " FOR UPDATE");
 orbit_sql::impl_sql_stores!(PostgresStore, lock = " FOR UPDATE");
 

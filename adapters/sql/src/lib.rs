@@ -12,6 +12,7 @@ pub mod githost;
 pub mod knowledge;
 pub mod repositories;
 pub mod rows;
+pub mod webhooks;
 pub mod workflows;
 
 #[doc(hidden)]

@@ -22,6 +22,7 @@ orbit_sql::impl_knowledge_store!(SqliteStore, lock = "");
 orbit_sql::impl_workflow_store!(SqliteStore);
 orbit_sql::impl_repository_store!(SqliteStore);
 orbit_sql::impl_git_host_store!(SqliteStore);
+orbit_sql::impl_webhook_store!(SqliteStore);
 orbit_sql::impl_api_store!(SqliteStore, lock = "");
 orbit_sql::impl_sql_stores!(SqliteStore, lock = "");
 

@@ -24,6 +24,7 @@ pub struct Stores {
     pub workflows: Arc<dyn WorkflowStore>,
     pub repositories: Arc<dyn orbit_ports::RepositoryStore>,
     pub git_connections: Arc<dyn GitHostConnectionStore>,
+    pub webhooks: Arc<dyn orbit_ports::WebhookStore>,
     pub apis: Arc<dyn ApiStore>,
     pub description: String,
 }
@@ -36,6 +37,7 @@ impl Stores {
             + WorkflowStore
             + GitHostConnectionStore
             + ApiStore
+            + orbit_ports::WebhookStore
             + orbit_ports::RepositoryStore,
     >(
         store: Arc<S>,
@@ -47,6 +49,7 @@ impl Stores {
             knowledge: store.clone(),
             repositories: store.clone(),
             git_connections: store.clone(),
+            webhooks: store.clone(),
             workflows: store.clone(),
             apis: store,
             description: description.to_owned(),
@@ -360,6 +363,7 @@ impl App {
             ),
             apis: parts.stores.apis,
             objects,
+            webhooks: parts.stores.webhooks,
         });
         let http = HttpConfig {
             max_body_bytes: config.max_body_bytes,
@@ -394,6 +398,22 @@ impl App {
                 .map_err(|e| anyhow::anyhow!("resuming workflows: {e}")),
             None => Ok(0),
         }
+    }
+
+    /// Applies the webhook refreshes left pending (by a crash, or a remote that was
+    /// unreachable) now and every 30 seconds. Runs until the process ends.
+    pub fn spawn_webhook_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let webhooks = self.services.webhooks.clone();
+        tokio::spawn(async move {
+            loop {
+                match webhooks.drain_refreshes().await {
+                    Ok(n) if n > 0 => tracing::info!(refreshed = n, "webhook refreshes applied"),
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "webhook refreshes not applied"),
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+        })
     }
 
     /// Repairs drift on start (applies index jobs left over by a crash; rebuilds an empty

@@ -310,6 +310,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         None => {}
     }
     let indexer = app.spawn_indexer();
+    let webhook_refresher = app.spawn_webhook_refresher();
     let resumed = app.resume_workflows().await?;
     if resumed > 0 {
         tracing::info!(runs = resumed, "resuming workflow runs left unfinished");
@@ -320,6 +321,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .context("serving HTTP")?;
     indexer.abort();
+    webhook_refresher.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -393,6 +395,9 @@ async fn rotate_key(args: RotateKeyArgs) -> Result<()> {
     let n = orbit_services::rotate_git_secrets(&*stores.git_connections, &current, &next)
         .await
         .map_err(|e| anyhow::anyhow!("re-encrypting stored secrets: {e}"))?;
+    let n = n + orbit_services::rotate_webhook_secrets(&*stores.webhooks, &current, &next)
+        .await
+        .map_err(|e| anyhow::anyhow!("re-encrypting webhook secrets: {e}"))?;
     println!(
         "Re-encrypted {n} stored secret(s) with the key {} ({})",
         new_key.id(),

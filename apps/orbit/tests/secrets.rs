@@ -112,6 +112,35 @@ async fn stored_token(
         .map_err(|e| e.to_string())
 }
 
+/// The connection's webhook secret, opened with whatever keys `config` names.
+async fn stored_webhook_secret(
+    config: &orbit::config::Config,
+    ws: &str,
+    id: &str,
+) -> Result<String, String> {
+    let mut config = config.clone();
+    config.search = orbit::config::SearchChoice::Tantivy(tempdir("secrets-index"));
+    let app = orbit::App::build(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (_, sealed) = app
+        .services
+        .deps
+        .webhooks
+        .webhook_secret(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no webhook secret")?;
+    let ctx =
+        orbit_services::webhooks::webhook_secret_context(&orbit_core::WorkspaceId::new(ws), id);
+    app.services
+        .deps
+        .secrets
+        .open(&sealed, &ctx)
+        .map(|s| s.expose().to_owned())
+        .map_err(|e| e.to_string())
+}
+
 #[tokio::test]
 async fn rotate_key_re_encrypts_every_stored_token() {
     let dir = tempdir("secrets");
@@ -141,6 +170,18 @@ async fn rotate_key_re_encrypts_every_stored_token() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A webhook secret, sealed with the same key.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/webhooks/{ws}/{id}/secret", server.1))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let webhook_secret = resp.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     drop(server);
 
     let old_keys = key_lines(&key_file);
@@ -159,7 +200,8 @@ async fn rotate_key_re_encrypts_every_stored_token() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("Re-encrypted 1 stored secret"), "{stdout}");
+    assert!(stdout.contains("Re-encrypted 2 stored secret"), "{stdout}");
+    assert!(!stdout.contains(&webhook_secret));
     assert!(!stdout.contains(GH_TOKEN));
     let new_keys = key_lines(&key_file);
     assert_eq!(new_keys.len(), 1, "only the new key is kept");
@@ -174,6 +216,10 @@ async fn rotate_key_re_encrypts_every_stored_token() {
     // The token opens with the new key file…
     let config = orbit::config::Config::embedded(dir.clone());
     assert_eq!(stored_token(&config, &ws, &id).await.unwrap(), GH_TOKEN);
+    assert_eq!(
+        stored_webhook_secret(&config, &ws, &id).await.unwrap(),
+        webhook_secret
+    );
     // …and no longer with the old key alone.
     let mut old = orbit::config::Config::embedded(dir.clone());
     old.secret_key = Some(old_keys[0].clone());
