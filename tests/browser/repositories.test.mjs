@@ -188,3 +188,43 @@ test('a workspace policy\'s violations are listed on the form', { timeout: TEST_
     await context.close();
   }
 });
+
+test('the repository list filters and pages through the catalog', { timeout: TEST_TIMEOUT }, async () => {
+  const ws = await workspace('Catalog');
+  for (let i = 0; i < 52; i += 1) {
+    const n = String(i).padStart(2, '0');
+    await apiOk('RepositoryService/RegisterRepository', {
+      workspaceId: ws.id,
+      name: `svc-${n}`,
+      owner: i % 2 === 0 ? 'even' : 'odd',
+      language: i === 7 ? 'Go' : 'Rust',
+      visibility: i === 9 ? 'public' : 'internal',
+    });
+  }
+  const { context, page, errors } = await signedIn();
+  try {
+    await page.goto(`/ui/w/${ws.slug}/repositories`);
+    await assertAccessible(page, 'repository list');
+    assert.equal(await page.locator('nav.tabs a[aria-current="page"]').innerText(), 'Repositories');
+    assert.equal(await page.locator('#repos tbody tr').count(), 50);
+    await submit(page, page.getByRole('link', { name: 'More repositories' }));
+    assert.deepEqual(await page.locator('#repos tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name)), ['svc-50', 'svc-51']);
+
+    await page.goto(`/ui/w/${ws.slug}/repositories`);
+    await page.getByLabel('Language').fill('Go');
+    await submit(page, page.getByRole('button', { name: 'Find' }));
+    assert.deepEqual(await page.locator('#repos tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name)), ['svc-07']);
+    await page.getByLabel('Language').fill('');
+    await page.getByLabel('Visibility').selectOption('public');
+    await submit(page, page.getByRole('button', { name: 'Find' }));
+    assert.deepEqual(await page.locator('#repos tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.name)), ['svc-09']);
+    await page.getByLabel('Visibility').selectOption('');
+    await page.getByLabel('Owner').fill('odd');
+    await submit(page, page.getByRole('button', { name: 'Find' }));
+    assert.equal(await page.locator('#repos tbody tr').count(), 26);
+    assert.equal(await page.getByRole('link', { name: 'More repositories' }).count(), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
