@@ -167,6 +167,16 @@ test('a workspace policy\'s violations are listed on the form', { timeout: TEST_
   });
   const { context, page, errors } = await signedIn();
   try {
+    // A folder without a template is refused with a message; what was typed stays.
+    await page.goto(`/ui/w/${ws.slug}/templates`);
+    await page.getByLabel('Git URL').fill(templateUrl);
+    await page.getByLabel('Folder').fill('templates/missing');
+    const refused = await submit(page, page.getByRole('button', { name: 'Register template' }));
+    assert.equal(refused.status(), 400);
+    assert.ok((await page.locator('#form-error').innerText()).length > 0);
+    assert.equal(await page.getByLabel('Folder').inputValue(), 'templates/missing');
+    assert.equal(await page.locator('#templates-empty').count(), 1);
+
     await registerTemplate(page, ws);
     await page.locator('#repo-name').fill('billing');
     await page.locator('#repo-visibility').selectOption('public');
