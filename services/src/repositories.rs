@@ -427,7 +427,10 @@ impl RepositoryService {
         details: &mut RepositoryDetails,
     ) -> std::result::Result<(), GitError> {
         let git = &self.deps.git;
-        let remote = orbit_ports::GitRemote::anonymous(repo.remote_url.clone());
+        let remote = match self.own_host_remote(repo).await {
+            Some(remote) => remote,
+            None => orbit_ports::GitRemote::anonymous(repo.remote_url.clone()),
+        };
         details.branches = git.branches(&remote).await?;
         if !details
             .branches
@@ -451,5 +454,34 @@ impl RepositoryService {
             }
         }
         Ok(())
+    }
+
+    /// When the repository lives on Orbit's own git server (its remote URL is the clone URL
+    /// of the workspace's repository of that name there), a remote Orbit reads directly:
+    /// the server's HTTP side asks for a token that the catalog does not have.
+    async fn own_host_remote(&self, repo: &Repository) -> Option<orbit_ports::GitRemote> {
+        let name = repo.name.as_str();
+        if !repo.remote_url.ends_with(&format!("/{name}.git")) {
+            return None;
+        }
+        let ws = self
+            .deps
+            .workspaces
+            .get_workspace(&repo.workspace_id)
+            .await
+            .ok()??;
+        let host = self
+            .deps
+            .git_hosts
+            .open(&orbit_ports::GitHostTarget::Embedded {
+                workspace: ws.id,
+                slug: ws.slug,
+            })
+            .ok()?;
+        let hosted = host.get_repo(name).await.ok()??;
+        if hosted.clone_url != repo.remote_url {
+            return None;
+        }
+        host.push_access(name).await.ok()
     }
 }

@@ -25,6 +25,7 @@ pub mod proto;
 pub mod web;
 mod web_apis;
 mod web_knowledge;
+mod web_repos;
 mod web_workflows;
 
 use axum::Router;

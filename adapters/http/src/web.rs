@@ -40,6 +40,7 @@ impl Templates {
         .chain(crate::web_knowledge::TEMPLATES.iter().copied())
         .chain(crate::web_workflows::TEMPLATES.iter().copied())
         .chain(crate::web_apis::TEMPLATES.iter().copied())
+        .chain(crate::web_repos::TEMPLATES.iter().copied())
         {
             if let Err(err) = env.add_template(name, src) {
                 panic!("template {name} does not compile: {err}");
@@ -868,5 +869,6 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::web_knowledge::routes())
         .merge(crate::web_workflows::routes())
         .merge(crate::web_apis::routes())
+        .merge(crate::web_repos::routes())
         .route("/ui/{*rest}", get(ui_not_found))
 }

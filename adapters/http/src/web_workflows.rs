@@ -467,6 +467,7 @@ async fn render_run(
     let summary = row(&ws.slug, &run, &mut logins).await;
     let details = details(&run);
     let sync_space = sync_space_of(state, s, ws, &run).await;
+    let new_repository = new_repository_of(ws, &run);
     render(
         state,
         s,
@@ -474,10 +475,32 @@ async fn render_run(
         status,
         "workflow.html",
         context! {
-            run => summary, details, sync_space, notice, error,
+            run => summary, details, sync_space, new_repository, notice, error,
             engine => state.services.workflows.engine(),
         },
     )
+}
+
+/// The repository an `orbit.repository.create` run creates, for a link to it.
+fn new_repository_of(ws: &WsView, run: &WorkflowRun) -> Option<SpaceLink> {
+    if run.kind != "orbit.repository.create" {
+        return None;
+    }
+    let input: serde_json::Value = serde_json::from_str(&run.input).ok()?;
+    let name = input.get("repository")?.get("name")?.as_str()?;
+    let path: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    Some(SpaceLink {
+        name: name.to_owned(),
+        href: format!("/ui/w/{}/repositories/{path}", ws.slug),
+    })
 }
 
 /// The space a knowledge sync run works on, for a link back to it.
