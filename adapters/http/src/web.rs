@@ -240,6 +240,65 @@ macro_rules! signed_in {
 
 pub(crate) use {guard_origin, signed_in};
 
+/// Loads the workspace named by the URL, or returns its error page.
+macro_rules! current_workspace {
+    ($state:expr, $s:expr, $slug:expr) => {
+        match $crate::web::current(&$state, &$s, &$slug).await {
+            Ok(ws) => ws,
+            Err(resp) => return resp,
+        }
+    };
+}
+
+/// Unwraps a use case's result, or returns the error page for it.
+macro_rules! or_error_page {
+    ($state:expr, $s:expr, $result:expr) => {
+        match $result {
+            Ok(v) => v,
+            Err(err) => return $crate::web::error_page(&$state, Some(&$s), &err),
+        }
+    };
+}
+
+pub(crate) use {current_workspace, or_error_page};
+
+/// Renders a page of a workspace: the shell's context (the user, their workspaces, the
+/// current one and what their role allows) plus `extra`.
+pub(crate) fn render_in_workspace(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    status: StatusCode,
+    template: &str,
+    extra: minijinja::Value,
+) -> Response {
+    let role = Role::parse(ws.role);
+    state.web.render(
+        status,
+        template,
+        minijinja::context! {
+            user => s.user(), workspaces => &s.workspaces, current => ws,
+            can_write => role.is_some_and(Role::can_write),
+            can_administer => role.is_some_and(Role::can_administer),
+            ..extra
+        },
+    )
+}
+
+/// Percent-encodes a value for a URL's path segment or query string.
+pub(crate) fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"

@@ -4,17 +4,17 @@
 
 use crate::AppState;
 use crate::web::{
-    Session, WsView, current, date, error_page, guard_origin, message_of, same_origin, session,
-    signed_in, status_of,
+    Session, WsView, current_workspace, date, encode, error_page, guard_origin, message_of,
+    or_error_page, render_in_workspace, same_origin, session, signed_in, status_of,
 };
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use minijinja::{Value, context};
+use minijinja::context;
+use orbit_core::Error;
 use orbit_core::api::{Api, ApiFile};
-use orbit_core::{Error, Role};
 use orbit_services::ApiRef;
 use serde::{Deserialize, Serialize};
 
@@ -31,59 +31,6 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
 const SWAGGER_JS: &[u8] = include_bytes!("../static/vendor/swagger-ui/swagger-ui-bundle.js");
 const SWAGGER_CSS: &[u8] = include_bytes!("../static/vendor/swagger-ui/swagger-ui.css");
 const APIS_JS: &[u8] = include_bytes!("../static/apis.js");
-
-macro_rules! workspace {
-    ($state:expr, $s:expr, $slug:expr) => {
-        match current(&$state, &$s, &$slug).await {
-            Ok(ws) => ws,
-            Err(resp) => return resp,
-        }
-    };
-}
-
-macro_rules! or_error_page {
-    ($state:expr, $s:expr, $result:expr) => {
-        match $result {
-            Ok(v) => v,
-            Err(err) => return error_page(&$state, Some(&$s), &err),
-        }
-    };
-}
-
-fn render(
-    state: &AppState,
-    s: &Session,
-    ws: &WsView,
-    status: StatusCode,
-    template: &str,
-    extra: Value,
-) -> Response {
-    let role = Role::parse(ws.role);
-    state.web.render(
-        status,
-        template,
-        context! {
-            user => s.user(), workspaces => &s.workspaces, current => ws,
-            can_write => role.is_some_and(Role::can_write),
-            can_administer => role.is_some_and(Role::can_administer),
-            ..extra
-        },
-    )
-}
-
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 #[derive(Serialize)]
 struct ApiRow {
@@ -210,7 +157,7 @@ async fn list_page(
         encode(&q.lifecycle)
     );
     let next_href = next.map(|t| format!("/ui/w/{}/apis?{filters}&after={}", ws.slug, encode(&t)));
-    render(
+    render_in_workspace(
         state,
         s,
         &ws,
@@ -230,7 +177,7 @@ async fn apis(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     list_page(
         &state,
         &s,
@@ -251,7 +198,7 @@ async fn create_api(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let tags: Vec<String> = form
         .tags
         .split([',', ' '])
@@ -297,7 +244,7 @@ async fn api_by_id(
     Path((slug, id)): Path<(String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let api = or_error_page!(
         state,
         s,
@@ -381,7 +328,7 @@ async fn generate(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let svc = &state.services.apis;
     let api = or_error_page!(
         state,
@@ -528,7 +475,7 @@ async fn api_page(
         (Vec::new(), None)
     };
     let (status, notice, error) = shown;
-    render(
+    render_in_workspace(
         state,
         s,
         &ws,
@@ -551,7 +498,7 @@ async fn api(
     Query(q): Query<ApiQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     api_page(
         &state,
         &s,
@@ -572,7 +519,7 @@ async fn publish(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let svc = &state.services.apis;
     let api = or_error_page!(
         state,
@@ -631,7 +578,7 @@ async fn add_consumer(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let svc = &state.services.apis;
     let api = or_error_page!(
         state,
@@ -686,7 +633,7 @@ async fn compare(
     Query(q): Query<CompareQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let svc = &state.services.apis;
     let api = or_error_page!(
         state,
@@ -734,7 +681,7 @@ async fn compare(
         .into_iter()
         .map(|c| (c.repository, c.version.to_string()))
         .collect();
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -750,7 +697,7 @@ async fn docs(
     Path((slug, api_slug, version)): Path<(String, String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let api = or_error_page!(
         state,
         s,
@@ -760,7 +707,7 @@ async fn docs(
             .get_api(&s.actor, &ws.id, &ApiRef::Slug(api_slug))
             .await
     );
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -780,7 +727,7 @@ async fn openapi_json(
         Ok(s) => s,
         Err(_) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
     };
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let svc = &state.services.apis;
     let api = or_error_page!(
         state,

@@ -8,15 +8,15 @@
 
 use crate::AppState;
 use crate::web::{
-    Session, WsView, current, date, error_page, guard_origin, message_of, same_origin, session,
-    signed_in, status_of,
+    Session, WsView, current_workspace, date, encode, error_page, guard_origin, message_of,
+    or_error_page, render_in_workspace, same_origin, session, signed_in, status_of,
 };
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use minijinja::{Value, context};
+use minijinja::context;
 use orbit_core::knowledge::{PageSummary, Visibility};
 use orbit_core::{Error, Role, Timestamp};
 use orbit_services::{PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
@@ -49,48 +49,6 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
 const INLINE_MOVE_FORMS_MAX: usize = 100;
 const HISTORY_PAGE_SIZE: i32 = 50;
 const SEARCH_PAGE_SIZE: i32 = 20;
-
-/// Loads the workspace named by the URL, or returns its error page.
-macro_rules! workspace {
-    ($state:expr, $s:expr, $slug:expr) => {
-        match current(&$state, &$s, &$slug).await {
-            Ok(ws) => ws,
-            Err(resp) => return resp,
-        }
-    };
-}
-
-/// Unwraps a use case's result, or returns the error page for it.
-macro_rules! or_error_page {
-    ($state:expr, $s:expr, $result:expr) => {
-        match $result {
-            Ok(v) => v,
-            Err(err) => return error_page(&$state, Some(&$s), &err),
-        }
-    };
-}
-
-/// Renders a page of this module with what every signed-in workspace page needs.
-fn render(
-    state: &AppState,
-    s: &Session,
-    ws: &WsView,
-    status: StatusCode,
-    template: &str,
-    extra: Value,
-) -> Response {
-    let role = Role::parse(ws.role);
-    state.web.render(
-        status,
-        template,
-        context! {
-            user => s.user(), workspaces => &s.workspaces, current => ws,
-            can_write => role.is_some_and(Role::can_write),
-            can_administer => role.is_some_and(Role::can_administer),
-            ..extra
-        },
-    )
-}
 
 /// How a page is shown: its HTTP status and the messages above its content.
 struct Shown {
@@ -133,21 +91,6 @@ fn iso(t: Timestamp) -> String {
         secs / 60 % 60,
         secs % 60
     )
-}
-
-/// Percent-encodes a query-string value.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// Moves every heading of rendered page HTML one level down (h1 → h2 … h5 → h6), so that
@@ -239,7 +182,7 @@ async fn render_spaces(
         state.services.knowledge.list_spaces(&s.actor, &ws.id).await
     );
     let spaces: Vec<SpaceRow> = spaces.into_iter().map(SpaceRow::from).collect();
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -256,7 +199,7 @@ async fn spaces(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let form = SpaceForm {
         visibility: "workspace".into(),
         ..SpaceForm::default()
@@ -272,7 +215,7 @@ async fn create_space(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let result = match form.visibility.as_str() {
         "" => Ok(None),
         v => Visibility::parse(v)
@@ -367,7 +310,7 @@ async fn render_settings(
         members: logins.join("\n"),
     });
     let space = SpaceRow::from(view);
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -384,7 +327,7 @@ async fn space_settings(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     render_settings(&state, &s, &ws, &space_slug, Shown::ok(q.notice), None).await
 }
 
@@ -396,7 +339,7 @@ async fn save_space_settings(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let space = match knowledge
         .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
@@ -462,7 +405,7 @@ async fn delete_space(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let space = match knowledge
         .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
@@ -652,7 +595,7 @@ async fn render_space(
     } else {
         Vec::new()
     };
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -673,7 +616,7 @@ async fn space(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let form = NewPageForm {
         parent_id: q.parent.unwrap_or_default(),
         ..NewPageForm::default()
@@ -698,7 +641,7 @@ async fn create_page(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let result = match knowledge
         .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.clone()))
@@ -749,7 +692,7 @@ async fn sync_space(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let space = or_error_page!(
         state,
@@ -861,7 +804,7 @@ async fn render_move(
             &Error::NotFound(format!("page '{page_id}'")),
         );
     };
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -877,7 +820,7 @@ async fn move_page_form(
     Path((slug, page_id)): Path<(String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     render_move(&state, &s, &ws, &page_id, Shown::ok(None)).await
 }
 
@@ -889,7 +832,7 @@ async fn move_page(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let position = match form.position.trim() {
         "" => Ok(1),
@@ -1042,7 +985,7 @@ async fn render_page(
         .collect();
     let author = last_author(state, s, ws, page_id).await;
     let saved_draft = saved.map(|base| format!("{page_id}:{base}"));
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -1062,7 +1005,7 @@ async fn page(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     render_page(&state, &s, &ws, &page_id, Shown::ok(q.notice), q.saved).await
 }
 
@@ -1073,7 +1016,7 @@ async fn delete_page(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let view = or_error_page!(
         state,
@@ -1137,7 +1080,7 @@ fn render_editor(
         .map(|r| demote_headings(&r.html))
         .unwrap_or_default();
     let (theirs, previous_base) = conflict.unzip();
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -1156,7 +1099,7 @@ async fn edit_page(
     Path((slug, page_id)): Path<(String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let view = or_error_page!(
         state,
         s,
@@ -1189,7 +1132,7 @@ async fn save_page(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
     let base = form.base_revision.trim().parse::<i64>().unwrap_or(0);
     let patch = PagePatch {
@@ -1316,7 +1259,7 @@ async fn render_history(
             length: r.body_chars,
         })
         .collect();
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -1336,7 +1279,7 @@ async fn history(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     render_history(&state, &s, &ws, &page_id, q.after, Shown::ok(q.notice)).await
 }
 
@@ -1353,7 +1296,7 @@ async fn revision(
     Path((slug, page_id, n)): Path<(String, String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let n = or_error_page!(state, s, parse_revision(&n));
     let knowledge = &state.services.knowledge;
     let view = or_error_page!(
@@ -1375,7 +1318,7 @@ async fn revision(
         note: rev.note,
         length: rev.body.chars().count() as i64,
     };
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -1402,7 +1345,7 @@ async fn restore(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let n = or_error_page!(state, s, parse_revision(&n));
     let base = form.base_revision.trim().parse::<i64>().unwrap_or(0);
     match state
@@ -1495,7 +1438,7 @@ async fn compare(
     Path((slug, page_id, a, b)): Path<(String, String, String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let a = or_error_page!(state, s, parse_revision(&a));
     let b = or_error_page!(state, s, parse_revision(&b));
     let knowledge = &state.services.knowledge;
@@ -1525,7 +1468,7 @@ async fn compare(
         length: r.body.chars().count() as i64,
     };
     let revisions: Vec<i64> = (1..=view.page.revision).rev().collect();
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -1584,7 +1527,7 @@ async fn search(
     Query(q): Query<SearchQueryForm>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let text = q.q.trim().to_owned();
     let result = state
         .services
@@ -1602,7 +1545,7 @@ async fn search(
     let page = match result {
         Ok(page) => page,
         Err(err) => {
-            return render(
+            return render_in_workspace(
                 &state,
                 &s,
                 &ws,
@@ -1647,7 +1590,7 @@ async fn search(
     let base = format!("/ui/w/{slug}/search?q={}", encode(&text));
     let next_href = page.next.map(|t| format!("{base}&after={}", encode(&t)));
     let first_href = (offset > 0).then_some(base);
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,

@@ -4,17 +4,17 @@
 
 use crate::AppState;
 use crate::web::{
-    Session, WsView, current, date, error_page, guard_origin, message_of, same_origin, session,
-    signed_in, status_of,
+    Session, WsView, current_workspace, date, encode, error_page, guard_origin, message_of,
+    or_error_page, render_in_workspace, same_origin, session, signed_in, status_of,
 };
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use minijinja::{Value, context};
+use minijinja::context;
+use orbit_core::Error;
 use orbit_core::repository::Repository;
-use orbit_core::{Error, Role};
 use orbit_services::repositories::{RepositoryFilter, RepositoryInput, RepositoryRef};
 use orbit_template::{ParamKind, Parameter, TemplateError};
 use serde::{Deserialize, Serialize};
@@ -38,59 +38,6 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/repo_create.html"),
     ),
 ];
-
-macro_rules! workspace {
-    ($state:expr, $s:expr, $slug:expr) => {
-        match current(&$state, &$s, &$slug).await {
-            Ok(ws) => ws,
-            Err(resp) => return resp,
-        }
-    };
-}
-
-macro_rules! or_error_page {
-    ($state:expr, $s:expr, $result:expr) => {
-        match $result {
-            Ok(v) => v,
-            Err(err) => return error_page(&$state, Some(&$s), &err),
-        }
-    };
-}
-
-fn render(
-    state: &AppState,
-    s: &Session,
-    ws: &WsView,
-    status: StatusCode,
-    template: &str,
-    extra: Value,
-) -> Response {
-    let role = Role::parse(ws.role);
-    state.web.render(
-        status,
-        template,
-        context! {
-            user => s.user(), workspaces => &s.workspaces, current => ws,
-            can_write => role.is_some_and(Role::can_write),
-            can_administer => role.is_some_and(Role::can_administer),
-            ..extra
-        },
-    )
-}
-
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
 
 #[derive(Serialize)]
 struct RepoRow {
@@ -164,7 +111,7 @@ async fn repositories(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let text = q.q.trim().to_owned();
     let mut hits = Vec::new();
     if !text.is_empty() {
@@ -237,7 +184,7 @@ async fn repositories(
     } else {
         StatusCode::OK
     };
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -256,7 +203,7 @@ async fn repository_by_id(
     Path((slug, id)): Path<(String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let repo = or_error_page!(
         state,
         s,
@@ -322,7 +269,7 @@ async fn repository(
     Path((slug, name)): Path<(String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let (repo, details) = or_error_page!(
         state,
         s,
@@ -352,7 +299,7 @@ async fn repository(
             tip: tip.chars().take(12).collect(),
         })
         .collect();
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -425,7 +372,7 @@ async fn templates_page(
         ),
         Err(err) => (Vec::new(), Some(message_of(&err))),
     };
-    render(
+    render_in_workspace(
         state,
         s,
         &ws,
@@ -441,7 +388,7 @@ async fn templates(
     Path(slug): Path<String>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     templates_page(
         &state,
         &s,
@@ -464,7 +411,7 @@ async fn register_template(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     match state
         .services
         .repositories
@@ -710,7 +657,7 @@ async fn create_page(
         .filter_map(|(k, v)| k.strip_prefix("repo.").map(|k| (k.to_owned(), v.clone())))
         .collect();
     let field_errors = outcome.errors.len();
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -734,7 +681,7 @@ async fn create_form(
     Path((slug, template)): Path<(String, String)>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let repo = RepoFields {
         visibility: "internal".into(),
         lifecycle: "experimental".into(),
@@ -760,7 +707,7 @@ async fn create_submit(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let get = |k: &str| {
         pairs
             .iter()

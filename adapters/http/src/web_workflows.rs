@@ -8,17 +8,17 @@
 
 use crate::AppState;
 use crate::web::{
-    Session, WsView, current, date, error_page, guard_origin, message_of, same_origin, session,
-    signed_in, status_of,
+    Session, WsView, current_workspace, date, encode, error_page, guard_origin, message_of,
+    render_in_workspace, same_origin, session, signed_in, status_of,
 };
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use minijinja::{Value, context};
+use minijinja::context;
 use orbit_core::workflow::{RunStatus, WorkflowRun};
-use orbit_core::{Actor, Error, PageRequest, Role, Timestamp};
+use orbit_core::{Actor, Error, PageRequest, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -85,20 +85,6 @@ fn pretty_json(raw: &str) -> String {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| raw.to_owned())
-}
-
-/// Percent-encodes a query-string value.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// A git remote as it may be shown again: the password of `scheme://user:password@host/…`
@@ -251,35 +237,6 @@ fn run_url(slug: &str, id: &str) -> String {
     format!("/ui/w/{slug}/workflows/{id}")
 }
 
-fn render(
-    state: &AppState,
-    s: &Session,
-    ws: &WsView,
-    status: StatusCode,
-    template: &str,
-    extra: Value,
-) -> Response {
-    let role = Role::parse(ws.role);
-    state.web.render(
-        status,
-        template,
-        context! {
-            user => s.user(), workspaces => &s.workspaces, current => ws,
-            can_write => role.is_some_and(Role::can_write),
-            ..extra
-        },
-    )
-}
-
-macro_rules! workspace {
-    ($state:expr, $s:expr, $slug:expr) => {
-        match current(&$state, &$s, &$slug).await {
-            Ok(ws) => ws,
-            Err(resp) => return resp,
-        }
-    };
-}
-
 // ---------------------------------------------------------------------------------------
 // The header's indicator
 
@@ -350,7 +307,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     let kind = q.kind.trim().to_owned();
     let status_value = q.status.trim().to_owned();
     let mut kinds: Vec<&str> = state
@@ -429,7 +386,7 @@ async fn list(
     }
     let next_href = page.next.map(|t| format!("{base}&after={}", encode(&t)));
     let first_href = (!q.after.trim().is_empty()).then_some(base);
-    render(
+    render_in_workspace(
         &state,
         &s,
         &ws,
@@ -468,7 +425,7 @@ async fn render_run(
     let details = details(&run);
     let sync_space = sync_space_of(state, s, ws, &run).await;
     let new_repository = new_repository_of(ws, &run);
-    render(
+    render_in_workspace(
         state,
         s,
         ws,
@@ -544,7 +501,7 @@ async fn run_page(
     Query(q): Query<RunQuery>,
 ) -> Response {
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     render_run(&state, &s, &ws, &id, StatusCode::OK, q.notice, None).await
 }
 
@@ -555,7 +512,7 @@ async fn cancel(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     match state.services.workflows.cancel(&s.actor, &ws.id, &id).await {
         Ok(_) => Redirect::to(&format!(
             "{}?notice=Cancellation+requested",
@@ -584,7 +541,7 @@ async fn retry(
 ) -> Response {
     guard_origin!(headers);
     let s = signed_in!(state, headers);
-    let ws = workspace!(state, s, slug);
+    let ws = current_workspace!(state, s, slug);
     match state.services.workflows.retry(&s.actor, &ws.id, &id).await {
         Ok(run) => Redirect::to(&format!(
             "{}?notice=Retrying%3A+attempt+{}",

@@ -203,7 +203,11 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
     let w = ws.clone();
     stats.push(
         drive(&server, &client, args, "ListRepositories (language + lifecycle, by update)", "RepositoryService/ListRepositories", "repositories", move |i| {
-            json!({"workspaceId": &*w, "language": LANGUAGES[i % LANGUAGES.len()], "lifecycle": LIFECYCLES[(i / 7) % LIFECYCLES.len()], "sort": "updated", "pageSize": 50})
+            {
+            // A language and a lifecycle that occur together (entry j has LANGUAGES[j % 6] and LIFECYCLES[j % 3]).
+            let l = i % LANGUAGES.len();
+            json!({"workspaceId": &*w, "language": LANGUAGES[l], "lifecycle": LIFECYCLES[l % LIFECYCLES.len()], "sort": "updated", "pageSize": 50})
+        }
         })
         .await?,
     );
