@@ -13,7 +13,7 @@ use crate::import::parse_catalog_info;
 use crate::{Deps, GitHostService, WorkspaceService, store_err};
 use hmac::{Hmac, Mac};
 use orbit_core::repository::{RepoName, validate_owner, validate_topics};
-use orbit_core::{Actor, Error, GitProvider, Result, Secret, WorkspaceId};
+use orbit_core::{Actor, Error, GitHostConnection, GitProvider, Result, Secret, WorkspaceId};
 use orbit_ports::{GitRemote, WebhookDelivery};
 use serde_json::Value;
 use sha2::Sha256;
@@ -45,6 +45,23 @@ pub enum WebhookOutcome {
     AlreadyProcessed,
     /// Verified but not acted on (a ping, another event, a repository not in the catalog).
     Ignored(String),
+}
+
+/// The path a git host posts a connection's deliveries to, on Orbit's address.
+pub fn webhook_path(provider: GitProvider, connection_id: &str) -> String {
+    let provider = match provider {
+        GitProvider::GitLab => "gitlab",
+        _ => "github",
+    };
+    format!("/webhooks/{provider}/{connection_id}")
+}
+
+/// A new webhook secret (shown once) and where deliveries go.
+#[derive(Debug, Clone)]
+pub struct CreatedWebhookSecret {
+    pub secret: Secret,
+    /// `/webhooks/{github|gitlab}/{connection_id}`.
+    pub webhook_path: String,
 }
 
 #[derive(Clone)]
@@ -160,7 +177,7 @@ impl WebhookService {
         actor: &Actor,
         workspace_id: &str,
         connection_id: &str,
-    ) -> Result<Secret> {
+    ) -> Result<CreatedWebhookSecret> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         if !role.can_administer() {
             return Err(Error::PermissionDenied(
@@ -173,11 +190,11 @@ impl WebhookService {
             .get_git_connection(&ws, connection_id)
             .await
             .map_err(store_err)?;
-        if found.is_none() {
+        let Some((connection, _)) = found else {
             return Err(Error::NotFound(format!(
                 "git host connection '{connection_id}'"
             )));
-        }
+        };
         let secret = Secret::new(format!("whsec_{}", self.deps.ids.secret_hex(24)));
         let sealed = self
             .deps
@@ -190,7 +207,30 @@ impl WebhookService {
             .await
             .map_err(store_err)?;
         tracing::info!(workspace = %ws, connection = connection_id, "webhook secret created");
-        Ok(secret)
+        Ok(CreatedWebhookSecret {
+            secret,
+            webhook_path: webhook_path(connection.provider, connection_id),
+        })
+    }
+
+    /// Pairs each connection (already authorized by the caller) with whether it has a
+    /// webhook secret.
+    pub async fn with_secret_flags(
+        &self,
+        connections: Vec<GitHostConnection>,
+    ) -> Result<Vec<(GitHostConnection, bool)>> {
+        let mut out = Vec::with_capacity(connections.len());
+        for c in connections {
+            let found = self
+                .deps
+                .webhooks
+                .webhook_secret(&c.id)
+                .await
+                .map_err(store_err)?;
+            let set = found.is_some_and(|(ws, _)| ws == c.workspace_id);
+            out.push((c, set));
+        }
+        Ok(out)
     }
 
     /// Verifies and records one delivery. `NotFound` for an unknown connection (or one of

@@ -95,18 +95,28 @@ async fn connection(app: &TestApp, ws: &str, provider: &str) -> String {
 }
 
 async fn create_secret(app: &TestApp, token: Option<&str>, ws: &str, conn: &str) -> Reply {
-    let mut req = Request::post(format!("/api/webhooks/{ws}/{conn}/secret"));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    app.send(req.body(Body::empty()).unwrap()).await
+    app.call(
+        "GitHostService/CreateWebhookSecret",
+        token,
+        json!({"workspaceId": ws, "connectionId": conn}),
+    )
+    .await
 }
 
 async fn secret(app: &TestApp, ws: &str, conn: &str) -> String {
     let reply = create_secret(app, Some(ADMIN), ws, conn).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let v = reply.json();
-    assert_eq!(v["github_path"], format!("/webhooks/github/{conn}"));
+    let path = v["webhookPath"].as_str().unwrap();
+    assert!(
+        [
+            format!("/webhooks/github/{conn}"),
+            format!("/webhooks/gitlab/{conn}")
+        ]
+        .iter()
+        .any(|p| p == path),
+        "{path}"
+    );
     v["secret"].as_str().unwrap().to_owned()
 }
 
@@ -396,6 +406,49 @@ async fn github_push_touching_catalog_info_updates_the_catalog_once() {
     assert!(
         !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
         "the secret is stored in clear"
+    );
+
+    // The connection list says a secret is set (never what it is).
+    let list = app
+        .ok(
+            "GitHostService/ListGitHostConnections",
+            ADMIN,
+            json!({"workspaceId": ws}),
+        )
+        .await;
+    assert_eq!(list["connections"][0]["webhookSecretSet"], true, "{list}");
+    assert!(!list.to_string().contains(&secret));
+
+    // Deleting the connection takes its webhook along: deliveries are 404 from then on.
+    app.ok(
+        "GitHostService/DeleteGitHostConnection",
+        ADMIN,
+        json!({"workspaceId": ws, "id": conn}),
+    )
+    .await;
+    let reply = github(&app, &conn, "ping", "p-9", Some(&sign(&secret, ping)), ping).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{:?}", reply.body);
+    let stored = app
+        .app
+        .services
+        .webhooks
+        .with_secret_flags(vec![orbit_core::GitHostConnection {
+            id: conn.clone(),
+            workspace_id: orbit_core::WorkspaceId::new(&ws),
+            name: "gone".into(),
+            provider: orbit_core::GitProvider::GitHub,
+            base_url: String::new(),
+            namespace: String::new(),
+            token_set: false,
+            token_last4: String::new(),
+            created_at: orbit_core::Timestamp(0),
+            updated_at: orbit_core::Timestamp(0),
+        }])
+        .await
+        .unwrap();
+    assert!(
+        !stored[0].1,
+        "the sealed secret is deleted with its connection"
     );
 }
 

@@ -18,8 +18,9 @@ use orbit_core::{Actor, Error, GitHostConnection, Result, Secret};
 use orbit_ports::{AuthError, Credentials, GitHttpRequest};
 use orbit_services::{GitHostConnectionPatch, NewGitHostConnection};
 
-fn connection_to_pb(c: GitHostConnection) -> pb::GitHostConnection {
+fn connection_to_pb(c: GitHostConnection, webhook_secret_set: bool) -> pb::GitHostConnection {
     pb::GitHostConnection {
+        webhook_secret_set,
         id: c.id,
         workspace_id: c.workspace_id.to_string(),
         name: c.name,
@@ -54,7 +55,7 @@ async fn create_connection(
         )
         .await?;
     Ok(pb::CreateGitHostConnectionResponse {
-        connection: Some(connection_to_pb(c)),
+        connection: Some(connection_to_pb(c, false)),
     })
 }
 
@@ -68,8 +69,12 @@ async fn list_connections(
         .git_hosts
         .list_connections(&a, &r.workspace_id)
         .await?;
+    let flagged = s.services.webhooks.with_secret_flags(list).await?;
     Ok(pb::ListGitHostConnectionsResponse {
-        connections: list.into_iter().map(connection_to_pb).collect(),
+        connections: flagged
+            .into_iter()
+            .map(|(c, set)| connection_to_pb(c, set))
+            .collect(),
     })
 }
 
@@ -96,8 +101,14 @@ async fn update_connection(
             },
         )
         .await?;
+    let (c, set) = s
+        .services
+        .webhooks
+        .with_secret_flags(vec![c])
+        .await?
+        .remove(0);
     Ok(pb::UpdateGitHostConnectionResponse {
-        connection: Some(connection_to_pb(c)),
+        connection: Some(connection_to_pb(c, set)),
     })
 }
 
@@ -116,12 +127,32 @@ async fn delete_connection(
     Ok(pb::DeleteGitHostConnectionResponse {})
 }
 
+async fn create_webhook_secret(
+    s: AppState,
+    a: Actor,
+    r: pb::CreateWebhookSecretRequest,
+) -> Result<pb::CreateWebhookSecretResponse> {
+    if r.connection_id.is_empty() {
+        return Err(Error::invalid("connection_id", "is required"));
+    }
+    let created = s
+        .services
+        .webhooks
+        .create_secret(&a, &r.workspace_id, &r.connection_id)
+        .await?;
+    Ok(pb::CreateWebhookSecretResponse {
+        secret: created.secret.expose().to_owned(),
+        webhook_path: created.webhook_path,
+    })
+}
+
 pub fn routes(state: &AppState, r: Router<AppState>) -> Router<AppState> {
     let g = "orbit.v1.GitHostService";
     let r = route(r, state, g, "CreateGitHostConnection", create_connection);
     let r = route(r, state, g, "ListGitHostConnections", list_connections);
     let r = route(r, state, g, "UpdateGitHostConnection", update_connection);
-    route(r, state, g, "DeleteGitHostConnection", delete_connection)
+    let r = route(r, state, g, "DeleteGitHostConnection", delete_connection);
+    route(r, state, g, "CreateWebhookSecret", create_webhook_secret)
 }
 
 /// The smart-HTTP git server's route (its own body limit: pushes are large).

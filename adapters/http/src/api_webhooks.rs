@@ -1,6 +1,5 @@
-//! Webhooks from git hosts (`POST /webhooks/{github|gitlab}/{connection_id}`) and the
-//! endpoint that creates a connection's webhook secret
-//! (`POST /api/webhooks/{workspace}/{connection_id}/secret`, bearer API token).
+//! Webhooks from git hosts (`POST /webhooks/{github|gitlab}/{connection_id}`). A
+//! connection's webhook secret is created by `GitHostService.CreateWebhookSecret`.
 
 use crate::AppState;
 use axum::Router;
@@ -10,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use orbit_core::{Error, GitProvider};
-use orbit_ports::{AuthError, Credentials};
 use orbit_services::{WebhookOutcome, WebhookRequest};
 
 /// Largest webhook payload accepted (GitHub caps its own at 25 MB; pushes Orbit cares about
@@ -135,57 +133,11 @@ async fn without_connection() -> Response {
     ))
 }
 
-async fn create_secret(
-    State(state): State<AppState>,
-    Path((workspace, connection_id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let token = header_str(&headers, "authorization")
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    if token.is_empty() {
-        return error(&Error::Unauthenticated(
-            "an API token is required (Authorization: Bearer …)".into(),
-        ));
-    }
-    let actor = match state.auth.authenticate(&Credentials::Bearer(token)).await {
-        Ok(a) => a,
-        Err(AuthError::Rejected(_)) => {
-            return error(&Error::Unauthenticated("the token is not valid".into()));
-        }
-        Err(AuthError::Unavailable(m)) => return error(&Error::Unavailable(m)),
-    };
-    match state
-        .services
-        .webhooks
-        .create_secret(&actor, &workspace, &connection_id)
-        .await
-    {
-        Ok(secret) => json(
-            StatusCode::OK,
-            serde_json::json!({
-                "secret": secret.expose(),
-                "github_path": format!("/webhooks/github/{connection_id}"),
-                "gitlab_path": format!("/webhooks/gitlab/{connection_id}"),
-            }),
-        ),
-        Err(e) => error(&e),
-    }
-}
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/webhooks/github/{connection_id}", post(github))
         .route("/webhooks/gitlab/{connection_id}", post(gitlab))
         .route("/webhooks/github", post(without_connection))
         .route("/webhooks/gitlab", post(without_connection))
-        .route(
-            "/api/webhooks/{workspace}/{connection_id}/secret",
-            post(create_secret),
-        )
         .layer(DefaultBodyLimit::disable())
 }

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod proto;
 pub mod web;
 mod web_apis;
+mod web_githost;
 mod web_knowledge;
 mod web_repos;
 mod web_workflows;

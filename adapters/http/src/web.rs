@@ -41,6 +41,7 @@ impl Templates {
         .chain(crate::web_workflows::TEMPLATES.iter().copied())
         .chain(crate::web_apis::TEMPLATES.iter().copied())
         .chain(crate::web_repos::TEMPLATES.iter().copied())
+        .chain(crate::web_githost::TEMPLATES.iter().copied())
         {
             if let Err(err) = env.add_template(name, src) {
                 panic!("template {name} does not compile: {err}");
@@ -283,6 +284,22 @@ pub(crate) fn render_in_workspace(
             ..extra
         },
     )
+}
+
+/// An absolute URL on this server for `path` ("/git/…", "/webhooks/…"), as the browser
+/// reached it: the `Host` header, and `X-Forwarded-Proto` when a proxy terminates TLS.
+pub(crate) fn absolute_url(headers: &HeaderMap, path: &str) -> String {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|h: &HeaderValue| h.to_str().ok())
+    };
+    let host = header(header::HOST).unwrap_or("localhost");
+    let scheme = match header(header::HeaderName::from_static("x-forwarded-proto")) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}{path}")
 }
 
 /// Percent-encodes a value for a URL's path segment or query string.
@@ -929,5 +946,6 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::web_workflows::routes())
         .merge(crate::web_apis::routes())
         .merge(crate::web_repos::routes())
+        .merge(crate::web_githost::routes())
         .route("/ui/{*rest}", get(ui_not_found))
 }

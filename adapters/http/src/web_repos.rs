@@ -238,11 +238,7 @@ struct BranchRow {
 /// The URL to clone a repository with: Orbit's own git server's URLs are shown absolute.
 fn clone_url(headers: &HeaderMap, remote: &str) -> String {
     if remote.starts_with('/') {
-        let host = headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        format!("http://{host}{remote}")
+        crate::web::absolute_url(headers, remote)
     } else {
         remote.to_owned()
     }

@@ -125,12 +125,20 @@ impl GitHostConnectionStore for MemoryStore {
         workspace: &WorkspaceId,
         id: &str,
     ) -> Result<bool, StoreError> {
-        Ok(self
-            .lock()
+        let mut s = self.lock();
+        let removed = s
             .githost
             .connections
             .remove(&(workspace.clone(), id.to_owned()))
-            .is_some())
+            .is_some();
+        if s.webhooks
+            .secrets
+            .get(id)
+            .is_some_and(|(w, _)| w == workspace)
+        {
+            s.webhooks.secrets.remove(id);
+        }
+        Ok(removed)
     }
 
     async fn all_git_secrets(

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub(crate) struct WebhookState {
-    secrets: BTreeMap<String, (WorkspaceId, SealedSecret)>,
+    pub(crate) secrets: BTreeMap<String, (WorkspaceId, SealedSecret)>,
     deliveries: BTreeMap<(WorkspaceId, String, String), WebhookDelivery>,
 }
 

@@ -116,12 +116,21 @@ macro_rules! impl_git_host_store {
                 }
 
                 async fn delete_git_connection(&self, workspace: &WorkspaceId, id: &str) -> Result<bool, StoreError> {
+                    // The connection's webhook secret goes with it, in the same transaction.
+                    let mut tx = self.write.begin().await.map_err(db)?;
                     let done = sqlx::query("DELETE FROM git_host_connections WHERE workspace_id = $1 AND id = $2")
                         .bind(workspace.as_str())
                         .bind(id)
-                        .execute(&self.write)
+                        .execute(&mut *tx)
                         .await
                         .map_err(db)?;
+                    sqlx::query("DELETE FROM webhook_secrets WHERE workspace_id = $1 AND connection_id = $2")
+                        .bind(workspace.as_str())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    tx.commit().await.map_err(db)?;
                     Ok(done.rows_affected() > 0)
                 }
 

@@ -171,14 +171,12 @@ async fn rotate_key_re_encrypts_every_stored_token() {
         .unwrap()
         .to_owned();
     // A webhook secret, sealed with the same key.
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/webhooks/{ws}/{id}/secret", server.1))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let webhook_secret = resp.json::<Value>().await.unwrap()["secret"]
+    let webhook_secret = rpc(
+        &server.1,
+        "GitHostService/CreateWebhookSecret",
+        json!({"workspaceId": ws, "connectionId": id}),
+    )
+    .await["secret"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orbit/v1/githost.proto.
  */
 export const file_orbit_v1_githost: GenFile = /*@__PURE__*/
-  fileDesc("ChZvcmJpdC92MS9naXRob3N0LnByb3RvEghvcmJpdC52MSKEAgoRR2l0SG9zdENvbm5lY3Rpb24SCgoCaWQYASABKAkSFAoMd29ya3NwYWNlX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSEAoIYmFzZV91cmwYBSABKAkSEQoJbmFtZXNwYWNlGAYgASgJEhEKCXRva2VuX3NldBgHIAEoCBITCgt0b2tlbl9sYXN0NBgIIAEoCRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIooBCh5DcmVhdGVHaXRIb3N0Q29ubmVjdGlvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSEAoIYmFzZV91cmwYBCABKAkSEQoJbmFtZXNwYWNlGAUgASgJEg0KBXRva2VuGAYgASgJIlIKH0NyZWF0ZUdpdEhvc3RDb25uZWN0aW9uUmVzcG9uc2USLwoKY29ubmVjdGlvbhgBIAEoCzIbLm9yYml0LnYxLkdpdEhvc3RDb25uZWN0aW9uIjUKHUxpc3RHaXRIb3N0Q29ubmVjdGlvbnNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCSJSCh5MaXN0R2l0SG9zdENvbm5lY3Rpb25zUmVzcG9uc2USMAoLY29ubmVjdGlvbnMYASADKAsyGy5vcmJpdC52MS5HaXRIb3N0Q29ubmVjdGlvbiLGAQoeVXBkYXRlR2l0SG9zdENvbm5lY3Rpb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIRCgRuYW1lGAMgASgJSACIAQESFQoIYmFzZV91cmwYBCABKAlIAYgBARIWCgluYW1lc3BhY2UYBSABKAlIAogBARISCgV0b2tlbhgGIAEoCUgDiAEBQgcKBV9uYW1lQgsKCV9iYXNlX3VybEIMCgpfbmFtZXNwYWNlQggKBl90b2tlbiJSCh9VcGRhdGVHaXRIb3N0Q29ubmVjdGlvblJlc3BvbnNlEi8KCmNvbm5lY3Rpb24YASABKAsyGy5vcmJpdC52MS5HaXRIb3N0Q29ubmVjdGlvbiJCCh5EZWxldGVHaXRIb3N0Q29ubmVjdGlvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgoKAmlkGAIgASgJIiEKH0RlbGV0ZUdpdEhvc3RDb25uZWN0aW9uUmVzcG9uc2UyzQMKDkdpdEhvc3RTZXJ2aWNlEm4KF0NyZWF0ZUdpdEhvc3RDb25uZWN0aW9uEigub3JiaXQudjEuQ3JlYXRlR2l0SG9zdENvbm5lY3Rpb25SZXF1ZXN0Gikub3JiaXQudjEuQ3JlYXRlR2l0SG9zdENvbm5lY3Rpb25SZXNwb25zZRJrChZMaXN0R2l0SG9zdENvbm5lY3Rpb25zEicub3JiaXQudjEuTGlzdEdpdEhvc3RDb25uZWN0aW9uc1JlcXVlc3QaKC5vcmJpdC52MS5MaXN0R2l0SG9zdENvbm5lY3Rpb25zUmVzcG9uc2USbgoXVXBkYXRlR2l0SG9zdENvbm5lY3Rpb24SKC5vcmJpdC52MS5VcGRhdGVHaXRIb3N0Q29ubmVjdGlvblJlcXVlc3QaKS5vcmJpdC52MS5VcGRhdGVHaXRIb3N0Q29ubmVjdGlvblJlc3BvbnNlEm4KF0RlbGV0ZUdpdEhvc3RDb25uZWN0aW9uEigub3JiaXQudjEuRGVsZXRlR2l0SG9zdENvbm5lY3Rpb25SZXF1ZXN0Gikub3JiaXQudjEuRGVsZXRlR2l0SG9zdENvbm5lY3Rpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChZvcmJpdC92MS9naXRob3N0LnByb3RvEghvcmJpdC52MSKgAgoRR2l0SG9zdENvbm5lY3Rpb24SCgoCaWQYASABKAkSFAoMd29ya3NwYWNlX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSEAoIYmFzZV91cmwYBSABKAkSEQoJbmFtZXNwYWNlGAYgASgJEhEKCXRva2VuX3NldBgHIAEoCBITCgt0b2tlbl9sYXN0NBgIIAEoCRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEndlYmhvb2tfc2VjcmV0X3NldBgLIAEoCCKKAQoeQ3JlYXRlR2l0SG9zdENvbm5lY3Rpb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHByb3ZpZGVyGAMgASgJEhAKCGJhc2VfdXJsGAQgASgJEhEKCW5hbWVzcGFjZRgFIAEoCRINCgV0b2tlbhgGIAEoCSJSCh9DcmVhdGVHaXRIb3N0Q29ubmVjdGlvblJlc3BvbnNlEi8KCmNvbm5lY3Rpb24YASABKAsyGy5vcmJpdC52MS5HaXRIb3N0Q29ubmVjdGlvbiI1Ch1MaXN0R2l0SG9zdENvbm5lY3Rpb25zUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkiUgoeTGlzdEdpdEhvc3RDb25uZWN0aW9uc1Jlc3BvbnNlEjAKC2Nvbm5lY3Rpb25zGAEgAygLMhsub3JiaXQudjEuR2l0SG9zdENvbm5lY3Rpb24ixgEKHlVwZGF0ZUdpdEhvc3RDb25uZWN0aW9uUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSCgoCaWQYAiABKAkSEQoEbmFtZRgDIAEoCUgAiAEBEhUKCGJhc2VfdXJsGAQgASgJSAGIAQESFgoJbmFtZXNwYWNlGAUgASgJSAKIAQESEgoFdG9rZW4YBiABKAlIA4gBAUIHCgVfbmFtZUILCglfYmFzZV91cmxCDAoKX25hbWVzcGFjZUIICgZfdG9rZW4iUgofVXBkYXRlR2l0SG9zdENvbm5lY3Rpb25SZXNwb25zZRIvCgpjb25uZWN0aW9uGAEgASgLMhsub3JiaXQudjEuR2l0SG9zdENvbm5lY3Rpb24iQgoeRGVsZXRlR2l0SG9zdENvbm5lY3Rpb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCSIhCh9EZWxldGVHaXRIb3N0Q29ubmVjdGlvblJlc3BvbnNlIkkKGkNyZWF0ZVdlYmhvb2tTZWNyZXRSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIVCg1jb25uZWN0aW9uX2lkGAIgASgJIkMKG0NyZWF0ZVdlYmhvb2tTZWNyZXRSZXNwb25zZRIOCgZzZWNyZXQYASABKAkSFAoMd2ViaG9va19wYXRoGAIgASgJMrEECg5HaXRIb3N0U2VydmljZRJuChdDcmVhdGVHaXRIb3N0Q29ubmVjdGlvbhIoLm9yYml0LnYxLkNyZWF0ZUdpdEhvc3RDb25uZWN0aW9uUmVxdWVzdBopLm9yYml0LnYxLkNyZWF0ZUdpdEhvc3RDb25uZWN0aW9uUmVzcG9uc2USawoWTGlzdEdpdEhvc3RDb25uZWN0aW9ucxInLm9yYml0LnYxLkxpc3RHaXRIb3N0Q29ubmVjdGlvbnNSZXF1ZXN0Gigub3JiaXQudjEuTGlzdEdpdEhvc3RDb25uZWN0aW9uc1Jlc3BvbnNlEm4KF1VwZGF0ZUdpdEhvc3RDb25uZWN0aW9uEigub3JiaXQudjEuVXBkYXRlR2l0SG9zdENvbm5lY3Rpb25SZXF1ZXN0Gikub3JiaXQudjEuVXBkYXRlR2l0SG9zdENvbm5lY3Rpb25SZXNwb25zZRJuChdEZWxldGVHaXRIb3N0Q29ubmVjdGlvbhIoLm9yYml0LnYxLkRlbGV0ZUdpdEhvc3RDb25uZWN0aW9uUmVxdWVzdBopLm9yYml0LnYxLkRlbGV0ZUdpdEhvc3RDb25uZWN0aW9uUmVzcG9uc2USYgoTQ3JlYXRlV2ViaG9va1NlY3JldBIkLm9yYml0LnYxLkNyZWF0ZVdlYmhvb2tTZWNyZXRSZXF1ZXN0GiUub3JiaXQudjEuQ3JlYXRlV2ViaG9va1NlY3JldFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message orbit.v1.GitHostConnection
@@ -78,6 +78,13 @@ export type GitHostConnection = Message<"orbit.v1.GitHostConnection"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 10;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Whether the connection has a webhook secret (see CreateWebhookSecret).
+   *
+   * @generated from field: bool webhook_secret_set = 11;
+   */
+  webhookSecretSet: boolean;
 };
 
 /**
@@ -289,6 +296,57 @@ export const DeleteGitHostConnectionResponseSchema: GenMessage<DeleteGitHostConn
   messageDesc(file_orbit_v1_githost, 8);
 
 /**
+ * @generated from message orbit.v1.CreateWebhookSecretRequest
+ */
+export type CreateWebhookSecretRequest = Message<"orbit.v1.CreateWebhookSecretRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * The connection's id.
+   *
+   * @generated from field: string connection_id = 2;
+   */
+  connectionId: string;
+};
+
+/**
+ * Describes the message orbit.v1.CreateWebhookSecretRequest.
+ * Use `create(CreateWebhookSecretRequestSchema)` to create a new message.
+ */
+export const CreateWebhookSecretRequestSchema: GenMessage<CreateWebhookSecretRequest> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_githost, 9);
+
+/**
+ * @generated from message orbit.v1.CreateWebhookSecretResponse
+ */
+export type CreateWebhookSecretResponse = Message<"orbit.v1.CreateWebhookSecretResponse"> & {
+  /**
+   * The new secret ("whsec_…"): shown once.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * The path git host deliveries go to, on Orbit's address:
+   * "/webhooks/github/{connection_id}" or "/webhooks/gitlab/{connection_id}".
+   *
+   * @generated from field: string webhook_path = 2;
+   */
+  webhookPath: string;
+};
+
+/**
+ * Describes the message orbit.v1.CreateWebhookSecretResponse.
+ * Use `create(CreateWebhookSecretResponseSchema)` to create a new message.
+ */
+export const CreateWebhookSecretResponseSchema: GenMessage<CreateWebhookSecretResponse> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_githost, 10);
+
+/**
  * A workspace's connections to git hosts (GitHub, GitLab): where repositories are created,
  * imported from, and synced to. Tokens are stored encrypted (AES-256-GCM) and never
  * returned: answers say only whether a token is set and its last four characters. Only the
@@ -329,7 +387,7 @@ export const GitHostService: GenService<{
     output: typeof UpdateGitHostConnectionResponseSchema;
   },
   /**
-   * Deletes a connection and its stored token.
+   * Deletes a connection, its stored token and its webhook secret.
    *
    * @generated from rpc orbit.v1.GitHostService.DeleteGitHostConnection
    */
@@ -337,6 +395,20 @@ export const GitHostService: GenService<{
     methodKind: "unary";
     input: typeof DeleteGitHostConnectionRequestSchema;
     output: typeof DeleteGitHostConnectionResponseSchema;
+  },
+  /**
+   * Creates (or replaces) the secret that signs the connection's webhooks. The secret is in
+   * this answer only: Orbit stores it encrypted and never returns it again. Set it on the
+   * git host together with the webhook URL (`webhook_path` on Orbit's address): GitHub as
+   * the webhook's secret (HMAC-SHA256 signatures), GitLab as its secret token. Replacing
+   * it makes deliveries signed with the old secret refused (`unauthenticated`).
+   *
+   * @generated from rpc orbit.v1.GitHostService.CreateWebhookSecret
+   */
+  createWebhookSecret: {
+    methodKind: "unary";
+    input: typeof CreateWebhookSecretRequestSchema;
+    output: typeof CreateWebhookSecretResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_orbit_v1_githost, 0);
