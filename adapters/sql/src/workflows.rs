@@ -128,10 +128,20 @@ macro_rules! impl_workflow_store {
                 }
 
                 async fn append_event(&self, workspace: &WorkspaceId, id: &RunId, event: &RunEvent) -> Result<(), StoreError> {
-                    // `n` orders the log; two appends racing for the same `n` (a log line and a
-                    // step event, or two processes) retry with the next one.
+                    // `n` orders the log. The run's row is touched first, in the same
+                    // transaction: on PostgreSQL that row lock queues concurrent appends to one
+                    // run (a log line and a step event), so each reads the other's `n`; SQLite's
+                    // single writer serialises them already. Two processes racing without the
+                    // row (a run being deleted) still retry on the unique key.
                     let mut tries = 0;
                     loop {
+                        let mut tx = self.write.begin().await.map_err(db)?;
+                        sqlx::query("UPDATE workflow_runs SET updated_at = updated_at WHERE workspace_id = $1 AND id = $2")
+                            .bind(workspace.as_str())
+                            .bind(id.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
                         let result = sqlx::query(
                             "INSERT INTO workflow_events (workspace_id, run_id, n, at, message) VALUES ($1, $2, \
                              (SELECT COALESCE(MAX(n), 0) + 1 FROM workflow_events WHERE workspace_id = $1 AND run_id = $2), $3, $4)",
@@ -140,11 +150,14 @@ macro_rules! impl_workflow_store {
                         .bind(id.as_str())
                         .bind(event.at.0)
                         .bind(&event.message)
-                        .execute(&self.write)
+                        .execute(&mut *tx)
                         .await;
                         match result {
-                            Ok(_) => return Ok(()),
-                            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && tries < 20 => tries += 1,
+                            Ok(_) => return tx.commit().await.map_err(db),
+                            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && tries < 20 => {
+                                drop(tx);
+                                tries += 1;
+                            }
                             Err(e) => return Err(db(e)),
                         }
                     }

@@ -90,6 +90,9 @@ pub struct Args {
     /// workflows: steps of each run.
     #[arg(long, default_value_t = 3)]
     steps: u32,
+    /// workflows: starts per second offered in the steady-rate StartWorkflow measurement.
+    #[arg(long, default_value_t = 200)]
+    start_rate: u32,
     /// workflows: runs measured one at a time (start-to-finish without load).
     #[arg(long, default_value_t = 50)]
     single_runs: usize,

@@ -5,6 +5,9 @@
 //! 1. One run at a time (`--single-runs`): start-to-finish without load.
 //! 2. StartWorkflow latency: `--concurrency` clients start runs for `--seconds`; the runs
 //!    execute meanwhile. Then the backlog is left to drain.
+//! 2b. StartWorkflow at a steady rate (`--start-rate` starts per second, open loop, for
+//!    `--seconds`): the start latency a caller sees while the engine runs that many
+//!    workflows per second, rather than at saturation.
 //! 3. Completion throughput: `--runs` runs started as fast as `--concurrency` clients can,
 //!    then each run is polled (GetWorkflow, a few pollers walking the runs in order) until
 //!    it is finished. Throughput and start-to-finish come from the server's own timestamps
@@ -61,11 +64,24 @@ struct Burst {
     temporal_cpu_ms_per_run: Option<f64>,
 }
 
+/// StartWorkflow at a steady offered rate.
+struct Steady {
+    rate: u32,
+    sent: usize,
+    errors: u64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    /// Seconds after the last start until every started run had finished.
+    drain_secs: Option<f64>,
+}
+
 struct Outcome {
     backend: String,
     engine: String,
     single: Single,
     start: Stats,
+    steady: Steady,
     started_meanwhile: usize,
     drain_secs: Option<f64>,
     burst: Burst,
@@ -168,6 +184,57 @@ async fn workspace(client: &Client, slug: &str) -> Result<String> {
         .as_str()
         .context("no workspace id")?
         .to_owned())
+}
+
+/// Starts runs at `rate` per second for `secs` seconds, each start its own request whatever
+/// the others do (open loop); returns the latencies (µs, sorted), errors and run ids.
+async fn steady_starts(
+    client: &Client,
+    ws: Arc<str>,
+    input: Arc<str>,
+    rate: u32,
+    secs: u64,
+) -> (Vec<u64>, u64, Vec<String>) {
+    let total = u64::from(rate) * secs;
+    let every = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let lat: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::with_capacity(total as usize);
+    for _ in 0..total {
+        tick.tick().await;
+        let (client, ws, input, lat, ids, errors) = (
+            client.clone(),
+            ws.clone(),
+            input.clone(),
+            lat.clone(),
+            ids.clone(),
+            errors.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let t0 = Instant::now();
+            match start(&client, &ws, &input).await {
+                Ok(run) => {
+                    lat.lock().unwrap().push(t0.elapsed().as_micros() as u64);
+                    if let Some(id) = run["id"].as_str() {
+                        ids.lock().unwrap().push(id.to_owned());
+                    }
+                }
+                Err(_) => {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let mut lat = std::mem::take(&mut *lat.lock().unwrap());
+    lat.sort_unstable();
+    let ids = std::mem::take(&mut *ids.lock().unwrap());
+    (lat, errors.load(Ordering::Relaxed), ids)
 }
 
 /// The processes of one measured setup: orbit serve, and orbit worker on Temporal.
@@ -356,6 +423,35 @@ async fn measure_engine(
         )
     );
 
+    // 2b. StartWorkflow at a steady rate.
+    let ws_steady: Arc<str> = workspace(&client, "wf-steady").await?.into();
+    let (lat, errors, steady_ids) = steady_starts(
+        &client,
+        ws_steady.clone(),
+        input.clone(),
+        args.start_rate,
+        args.seconds,
+    )
+    .await;
+    let t_drain = Instant::now();
+    let drained = wait_finished(&client, &ws_steady, Arc::new(steady_ids), max_wait).await?;
+    let steady = Steady {
+        rate: args.start_rate,
+        sent: lat.len() + usize::try_from(errors).unwrap_or(0),
+        errors,
+        p50: percentile(&lat, 0.5),
+        p95: percentile(&lat, 0.95),
+        p99: percentile(&lat, 0.99),
+        drain_secs: drained
+            .iter()
+            .all(Option::is_some)
+            .then(|| t_drain.elapsed().as_secs_f64()),
+    };
+    println!(
+        "  steady {} starts/s: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {} errors",
+        steady.rate, steady.p50, steady.p95, steady.p99, steady.errors
+    );
+
     // 3. Completion throughput of a burst.
     let ws_burst: Arc<str> = workspace(&client, "wf-burst").await?.into();
     let runs = args.runs.max(1);
@@ -460,6 +556,7 @@ async fn measure_engine(
         engine: reported_engine,
         single,
         start: start_stats,
+        steady,
         started_meanwhile,
         drain_secs: drain,
         burst,
@@ -542,6 +639,33 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     md.push_str(
         "\nOn the embedded engine, orbit serve also executes the runs meanwhile: its CPU per start includes that work.\n",
     );
+    md.push_str(&format!(
+        "\n### StartWorkflow at a steady rate ({} starts per second offered for {} s, open loop; the runs execute meanwhile)\n\n\
+         This is the start latency a caller sees while the engine keeps up with that many workflows per second; the table above is the saturation point.\n\n\
+         | store | engine | starts | errors | p50 (ms) | p95 (ms) | p99 (ms) | target p95 < {START_P95_TARGET_MS} ms | every run finished (s after the last start) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+        args.start_rate, args.seconds
+    ));
+    for o in &outcomes {
+        let s = &o.steady;
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} | {} |\n",
+            o.backend,
+            o.engine,
+            s.sent,
+            s.errors,
+            s.p50,
+            s.p95,
+            s.p99,
+            if o.engine == "embedded" {
+                met(s.p95 < START_P95_TARGET_MS && s.errors == 0)
+            } else {
+                "(embedded only)"
+            },
+            s.drain_secs
+                .map_or_else(|| "not within the wait limit".into(), |d| format!("{d:.1}"))
+        ));
+    }
     md.push_str(&format!(
         "\n### Completion throughput (a burst of {} runs started by {} clients; each run then polled until finished)\n\n\
          | store | engine | runs | succeeded | failed | unfinished | starting took (s) | first start to last finish (s, server clock) | throughput (workflows/s) | start-to-finish p50 (ms) | p95 (ms) | p99 (ms) | Orbit CPU per workflow (ms) | PostgreSQL CPU per workflow (ms) | target ≥ {THROUGHPUT_TARGET}/s (PostgreSQL) | Orbit peak RSS (MiB) |\n\
