@@ -5,10 +5,10 @@
 //! 1. One run at a time (`--single-runs`): start-to-finish without load.
 //! 2. StartWorkflow latency: `--concurrency` clients start runs for `--seconds`; the runs
 //!    execute meanwhile. Then the backlog is left to drain.
-//! 2b. StartWorkflow at a steady rate (`--start-rate` starts per second, open loop, for
+//! 3. StartWorkflow at a steady rate (`--start-rate` starts per second, open loop, for
 //!    `--seconds`): the start latency a caller sees while the engine runs that many
 //!    workflows per second, rather than at saturation.
-//! 3. Completion throughput: `--runs` runs started as fast as `--concurrency` clients can,
+//! 4. Completion throughput: `--runs` runs started as fast as `--concurrency` clients can,
 //!    then each run is polled (GetWorkflow, a few pollers walking the runs in order) until
 //!    it is finished. Throughput and start-to-finish come from the server's own timestamps
 //!    (create_time, and update_time of the final state).
