@@ -2,6 +2,11 @@
 //! with `application/json` (proto3 JSON mapping) or `application/proto` bodies, the
 //! `Connect-Protocol-Version` and `Connect-Timeout-Ms` headers, and Connect error JSON.
 //!
+//! The same routes answer unary gRPC (`application/grpc`, `application/grpc+proto`,
+//! `application/grpc+json`) over HTTP/2 (h2c on the same port): one length-prefixed message
+//! each way, `grpc-timeout`, and `grpc-status`/`grpc-message` trailers (a "trailers-only"
+//! answer for errors). Compressed messages are refused with `unimplemented`.
+//!
 //! Every request is authenticated before its body is decoded, every body is size-limited
 //! while it streams in, and every failure is a Connect error: no panic reaches the client
 //! (a panic in a handler is caught by the router's catch-panic layer as `internal`).
@@ -233,6 +238,160 @@ where
     Ok(([(header::CONTENT_TYPE, codec.content_type())], bytes).into_response())
 }
 
+/// Whether a request speaks gRPC, and with which message codec.
+fn grpc_codec(headers: &HeaderMap) -> Option<Codec> {
+    let raw = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = raw.split(';').next()?.trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/grpc" | "application/grpc+proto" => Some(Codec::Proto),
+        "application/grpc+json" => Some(Codec::Json),
+        _ => None,
+    }
+}
+
+/// `grpc-timeout`: up to 8 digits and a unit (H, M, S, m, u, n).
+fn grpc_timeout(headers: &HeaderMap) -> Result<Option<Duration>, ConnectError> {
+    let Some(value) = headers.get("grpc-timeout") else {
+        return Ok(None);
+    };
+    let bad = || {
+        ConnectError::new(
+            Code::InvalidArgument,
+            "grpc-timeout must be 1 to 8 digits and a unit (H, M, S, m, u, n)",
+        )
+    };
+    let v = value.to_str().map_err(|_| bad())?;
+    if v.len() < 2 || v.len() > 9 {
+        return Err(bad());
+    }
+    let (digits, unit) = v.split_at(v.len() - 1);
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    Ok(Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return Err(bad()),
+    }))
+}
+
+/// `grpc-message`: percent-encoded outside printable ASCII (and '%' itself).
+fn grpc_message(message: &str) -> HeaderValue {
+    let mut out = String::with_capacity(message.len());
+    for b in message.bytes() {
+        if (0x20..=0x7e).contains(&b) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&out).unwrap_or_else(|_| HeaderValue::from_static("error"))
+}
+
+fn grpc_content_type(codec: Codec) -> HeaderValue {
+    match codec {
+        Codec::Json => HeaderValue::from_static("application/grpc+json"),
+        Codec::Proto => HeaderValue::from_static("application/grpc+proto"),
+    }
+}
+
+/// A gRPC error: HTTP 200 with the status in the headers and no body ("trailers-only").
+fn grpc_error(codec: Codec, err: &ConnectError) -> Response {
+    let mut resp = Response::new(Body::empty());
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, grpc_content_type(codec));
+    h.insert("grpc-status", HeaderValue::from(u16::from(err.code.grpc())));
+    h.insert("grpc-message", grpc_message(&err.message));
+    resp
+}
+
+async fn grpc_unary<Req, Resp, F, Fut>(
+    codec: Codec,
+    state: AppState,
+    headers: HeaderMap,
+    body: Body,
+    handler: F,
+    limit: Option<BodyLimit>,
+) -> Result<Response, ConnectError>
+where
+    Req: prost::Message + Default + DeserializeOwned + Send + 'static,
+    Resp: prost::Message + Serialize + Send + 'static,
+    F: Fn(AppState, Actor, Req) -> Fut,
+    Fut: Future<Output = orbit_core::Result<Resp>>,
+{
+    let deadline = grpc_timeout(&headers)?;
+    // The 5-byte message prefix comes on top of the message's own limit.
+    let limit = limit.map(|l| BodyLimit {
+        bytes: l.bytes + 5,
+        ..l
+    });
+    let framed = read_body(body, state.config.max_body_bytes + 5, limit).await?;
+    let actor = authenticate(&state, &headers).await?;
+    let message = match framed.as_ref() {
+        [] => &[][..],
+        [0, a, b, c, d, rest @ ..] => {
+            let len = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+            if rest.len() != len {
+                return Err(ConnectError::new(
+                    Code::InvalidArgument,
+                    format!(
+                        "the gRPC message prefix says {len} bytes but {} follow (one message per unary call)",
+                        rest.len()
+                    ),
+                ));
+            }
+            rest
+        }
+        [1, ..] => {
+            return Err(ConnectError::new(
+                Code::Unimplemented,
+                "compressed gRPC messages are not supported: send them uncompressed (grpc-encoding identity)",
+            ));
+        }
+        _ => {
+            return Err(ConnectError::new(
+                Code::InvalidArgument,
+                "the request is not a length-prefixed gRPC message",
+            ));
+        }
+    };
+    let request: Req = decode(codec, message)?;
+    let call = handler(state, actor, request);
+    let response = match deadline {
+        Some(d) => tokio::time::timeout(d, call).await.map_err(|_| {
+            ConnectError::new(
+                Code::DeadlineExceeded,
+                "the request did not finish within its grpc-timeout",
+            )
+        })?,
+        None => call.await,
+    }
+    .map_err(ConnectError::from)?;
+    let bytes = encode(codec, &response)?;
+    let len = u32::try_from(bytes.len()).map_err(|_| {
+        ConnectError::new(
+            Code::ResourceExhausted,
+            "the response is too large for gRPC",
+        )
+    })?;
+    let mut data = Vec::with_capacity(bytes.len() + 5);
+    data.push(0);
+    data.extend_from_slice(&len.to_be_bytes());
+    data.extend_from_slice(&bytes);
+    let mut trailers = HeaderMap::new();
+    trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    let frames = futures::stream::iter([
+        Ok::<_, std::convert::Infallible>(http_body::Frame::data(bytes::Bytes::from(data))),
+        Ok(http_body::Frame::trailers(trailers)),
+    ]);
+    let mut resp = Response::new(Body::new(http_body_util::StreamBody::new(frames)));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, grpc_content_type(codec));
+    Ok(resp)
+}
+
 /// Adds the route `/{service}/{method}` serving `handler` with the Connect protocol.
 pub fn route<Req, Resp, F, Fut>(
     router: Router<AppState>,
@@ -274,7 +433,11 @@ where
             let metrics = metrics.clone();
             async move {
                 let started = Instant::now();
-                let result = unary(state, headers, body, handler, limit).await;
+                let grpc = grpc_codec(&headers);
+                let result = match grpc {
+                    Some(codec) => grpc_unary(codec, state, headers, body, handler, limit).await,
+                    None => unary(state, headers, body, handler, limit).await,
+                };
                 let code = result.as_ref().err().map(|e| e.code);
                 metrics.observe(code, started.elapsed());
                 match result {
@@ -283,7 +446,10 @@ where
                         if matches!(err.code, Code::Internal | Code::Unavailable) {
                             tracing::warn!(code = err.code.as_str(), message = %err.message, "rpc failed");
                         }
-                        err.into_response()
+                        match grpc {
+                            Some(codec) => grpc_error(codec, &err),
+                            None => err.into_response(),
+                        }
                     }
                 }
             }

@@ -66,6 +66,28 @@ impl Code {
         }
     }
 
+    /// The gRPC status code (`grpc-status`).
+    pub fn grpc(self) -> u8 {
+        match self {
+            Code::Canceled => 1,
+            Code::Unknown => 2,
+            Code::InvalidArgument => 3,
+            Code::DeadlineExceeded => 4,
+            Code::NotFound => 5,
+            Code::AlreadyExists => 6,
+            Code::PermissionDenied => 7,
+            Code::ResourceExhausted => 8,
+            Code::FailedPrecondition => 9,
+            Code::Aborted => 10,
+            Code::OutOfRange => 11,
+            Code::Unimplemented => 12,
+            Code::Internal => 13,
+            Code::Unavailable => 14,
+            Code::DataLoss => 15,
+            Code::Unauthenticated => 16,
+        }
+    }
+
     /// The HTTP status the Connect protocol assigns to each code.
     pub fn http_status(self) -> StatusCode {
         match self {

@@ -4,7 +4,7 @@
 // protoc-gen-es (see buf.gen.yaml); regenerate them with scripts/gen-ts.sh.
 
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 
 import { AuthService, UserService } from "./gen/orbit/v1/auth_pb.js";
 import { WorkspaceService } from "./gen/orbit/v1/workspace_pb.js";
@@ -17,8 +17,13 @@ export { Code, ConnectError } from "@connectrpc/connect";
 export interface OrbitClientOptions {
   /** Send binary Protobuf (application/proto) instead of JSON. Default: false (JSON). */
   useBinary?: boolean;
-  /** HTTP version of the transport. Default: "1.1". */
+  /** HTTP version of the transport. Default: "1.1" (always "2" for gRPC). */
   httpVersion?: "1.1" | "2";
+  /**
+   * The wire protocol: "connect" (default) or "grpc" (unary gRPC over HTTP/2 without TLS,
+   * on the same port; binary Protobuf unless `useBinary` is false).
+   */
+  protocol?: "connect" | "grpc";
 }
 
 export interface OrbitClients {
@@ -47,12 +52,19 @@ export function createOrbitClients(
   token: string,
   opts: OrbitClientOptions = {},
 ): OrbitClients {
-  const transport = createConnectTransport({
-    baseUrl,
-    httpVersion: opts.httpVersion ?? "1.1",
-    useBinaryFormat: opts.useBinary ?? false,
-    interceptors: [bearerAuth(token)],
-  });
+  const transport =
+    opts.protocol === "grpc"
+      ? createGrpcTransport({
+          baseUrl,
+          useBinaryFormat: opts.useBinary ?? true,
+          interceptors: [bearerAuth(token)],
+        })
+      : createConnectTransport({
+          baseUrl,
+          httpVersion: opts.httpVersion ?? "1.1",
+          useBinaryFormat: opts.useBinary ?? false,
+          interceptors: [bearerAuth(token)],
+        });
   return {
     workspaces: createClient(WorkspaceService, transport),
     users: createClient(UserService, transport),

@@ -3,7 +3,8 @@
 //   ORBIT_URL=http://127.0.0.1:8080 ORBIT_TOKEN=orbit_... npm test
 //
 // ORBIT_TOKEN must be a token of the instance administrator "admin". Every
-// scenario runs twice: over JSON and over binary Protobuf.
+// scenario runs three times: Connect with JSON, Connect with binary Protobuf, and gRPC
+// (HTTP/2 on the same port).
 
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -80,9 +81,15 @@ async function allMembers(c: OrbitClients, workspaceId: string): Promise<Member[
   return members;
 }
 
-for (const useBinary of [false, true]) {
-  describe(`Orbit client over ${useBinary ? "binary Protobuf" : "JSON"}`, () => {
-    const c = createOrbitClients(ORBIT_URL, ORBIT_TOKEN, { useBinary });
+const VARIANTS = [
+  { name: "Connect, JSON", opts: { useBinary: false } },
+  { name: "Connect, binary Protobuf", opts: { useBinary: true } },
+  { name: "gRPC", opts: { protocol: "grpc" as const } },
+];
+
+for (const variant of VARIANTS) {
+  describe(`Orbit client over ${variant.name}`, () => {
+    const c = createOrbitClients(ORBIT_URL, ORBIT_TOKEN, variant.opts);
     const slugA = `ts-${hex()}`;
     const slugB = `ts-${hex()}`;
     let adminId = "";
@@ -194,7 +201,7 @@ for (const useBinary of [false, true]) {
     });
 
     test("a wrong token is Unauthenticated", async () => {
-      const wrong = createOrbitClients(ORBIT_URL, `orbit_${randomBytes(16).toString("hex")}`, { useBinary });
+      const wrong = createOrbitClients(ORBIT_URL, `orbit_${randomBytes(16).toString("hex")}`, variant.opts);
       await expectCode(wrong.auth.whoAmI({}), Code.Unauthenticated);
       await expectCode(wrong.workspaces.listWorkspaces({}), Code.Unauthenticated);
     });
@@ -209,7 +216,7 @@ for (const useBinary of [false, true]) {
       assert.ok(created.token?.id, "the token has an id");
       assert.ok(created.secret.startsWith(created.token.prefix), "the token's prefix is the start of its secret");
 
-      const withNew = createOrbitClients(ORBIT_URL, created.secret, { useBinary });
+      const withNew = createOrbitClients(ORBIT_URL, created.secret, variant.opts);
       const me = await withNew.auth.whoAmI({});
       assert.equal(me.user?.login, "admin");
       assert.equal(me.tokenId, created.token.id);

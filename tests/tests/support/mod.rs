@@ -16,7 +16,7 @@ pub const ADMIN: &str = "test-admin-token-0123456789";
 
 pub struct TestApp {
     pub app: App,
-    router: axum::Router,
+    pub router: axum::Router,
 }
 
 pub struct Reply {
