@@ -41,9 +41,12 @@ macro_rules! impl_workflow_store {
                     .execute(&self.write)
                     .await
                     .map_err(|e| $crate::store_error(e, || format!("workspace '{}'", run.workspace_id)))?;
-                    let inserted = done.rows_affected() == 1;
+                    if done.rows_affected() == 1 {
+                        // Stored as given: no need to read it back.
+                        return Ok((run.clone(), true));
+                    }
                     let stored = self.get_run(&run.workspace_id, &run.id).await?.ok_or_else(|| StoreError::NotFound(format!("run '{}'", run.id)))?;
-                    Ok((stored, inserted))
+                    Ok((stored, false))
                 }
 
                 async fn get_run(&self, workspace: &WorkspaceId, id: &RunId) -> Result<Option<WorkflowRun>, StoreError> {

@@ -643,13 +643,12 @@ impl WorkflowEngine for EmbeddedEngine {
             .inner
             .queue
             .send((run.workspace_id.clone(), run.id.clone()));
-        let stored = self
-            .inner
-            .store
-            .get_run(&run.workspace_id, &run.id)
-            .await
-            .map_err(store_err)?
-            .unwrap_or(stored);
+        // What was just written, without reading it back: the stored run and its first event.
+        let mut stored = stored;
+        stored.events.push(RunEvent {
+            at: now,
+            message: "queued".into(),
+        });
         Ok((stored, true))
     }
 
