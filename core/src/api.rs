@@ -342,6 +342,9 @@ pub struct Consumer {
     pub version: SemVer,
     pub created_at: Timestamp,
     pub created_by: UserId,
+    /// Derived from a catalogued repository's `catalog-info.yaml` (`consumesApis`), not
+    /// stored as a consumer: `repository` is then the catalog entry's name.
+    pub from_catalog_info: bool,
 }
 
 pub fn validate_repository(reference: &str) -> Result<String> {

@@ -149,6 +149,83 @@ pub struct Repository {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub created_by: UserId,
+    /// Links from `catalog-info.yaml` (`metadata.links`): dashboards, runbooks…
+    pub links: Vec<RepoLink>,
+    /// API names (slugs in the API catalog) it provides (`spec.providesApis`), sorted.
+    pub provides_apis: Vec<String>,
+    /// API names it consumes (`spec.consumesApis`), sorted; these repositories are listed
+    /// among the API's consumers.
+    pub consumes_apis: Vec<String>,
+}
+
+/// A link shown on a repository's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoLink {
+    pub url: String,
+    /// May be empty (the URL is shown).
+    pub title: String,
+}
+
+pub const LINKS_MAX: usize = 50;
+pub const LINK_TITLE_MAX: usize = 200;
+pub const APIS_MAX: usize = 100;
+
+/// Keeps the usable links: `http(s)` URLs without spaces or control characters, at most
+/// [`LINKS_MAX`]; titles are trimmed to one line of [`LINK_TITLE_MAX`] characters.
+pub fn clean_links(links: &[RepoLink]) -> Vec<RepoLink> {
+    links
+        .iter()
+        .filter_map(|l| {
+            let url = l.url.trim();
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() <= URL_MAX
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            ok.then(|| RepoLink {
+                url: url.to_owned(),
+                title: l
+                    .title
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect::<String>()
+                    .trim()
+                    .chars()
+                    .take(LINK_TITLE_MAX)
+                    .collect(),
+            })
+        })
+        .take(LINKS_MAX)
+        .collect()
+}
+
+/// The API name of a Backstage entity reference: `shop-api`, `api:shop-api`,
+/// `api:default/shop-api` and `default/shop-api` all name `shop-api` (lowercased). `None`
+/// when what is left is not an API slug (lowercase letters, digits, dashes).
+pub fn api_ref_name(reference: &str) -> Option<String> {
+    let r = reference.trim();
+    let r = match r.split_once(':') {
+        Some((kind, rest)) if kind.eq_ignore_ascii_case("api") => rest,
+        Some(_) => return None,
+        None => r,
+    };
+    let name = r.rsplit('/').next().unwrap_or(r).to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    ok.then_some(name)
+}
+
+/// The API names of a list of references, sorted, without duplicates or unusable ones,
+/// at most [`APIS_MAX`].
+pub fn api_names(references: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = references.iter().filter_map(|r| api_ref_name(r)).collect();
+    out.sort();
+    out.dedup();
+    out.truncate(APIS_MAX);
+    out
 }
 
 /// Checks an owner: a member login or a team name, 1 to 100 visible characters.
@@ -488,5 +565,49 @@ mod tests {
         assert!(validate_remote_url("remote_url", "https://u:p@git.example.com/a.git").is_err());
         assert!(validate_remote_url("remote_url", "ftp://x").is_err());
         assert_eq!(validate_remote_url("remote_url", "").unwrap(), "");
+    }
+}
+
+#[cfg(test)]
+mod catalog_info_tests {
+    use super::*;
+
+    #[test]
+    fn api_references_name_the_api() {
+        for r in [
+            "shop-api",
+            "api:shop-api",
+            "API:default/Shop-Api",
+            "default/shop-api",
+        ] {
+            assert_eq!(api_ref_name(r).as_deref(), Some("shop-api"), "{r}");
+        }
+        assert_eq!(api_ref_name("component:shop"), None);
+        assert_eq!(api_ref_name("shop api"), None);
+        assert_eq!(
+            api_names(&["b".into(), "api:a".into(), "a".into(), "bad name".into()]),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn links_keep_web_urls_only() {
+        let links = clean_links(&[
+            RepoLink {
+                url: " https://grafana.example.com/d/1 ".into(),
+                title: "Dash\nboard".into(),
+            },
+            RepoLink {
+                url: "javascript:alert(1)".into(),
+                title: "x".into(),
+            },
+        ]);
+        assert_eq!(
+            links,
+            [RepoLink {
+                url: "https://grafana.example.com/d/1".into(),
+                title: "Dash board".into()
+            }]
+        );
     }
 }

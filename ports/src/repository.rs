@@ -63,6 +63,15 @@ pub trait RepositoryStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<Repository>, StoreError>;
 
+    /// The workspace's repositories whose `catalog-info.yaml` names the API `api` under
+    /// `relation` ("provides" or "consumes"), by name (at most 1,000).
+    async fn repositories_with_api(
+        &self,
+        workspace: &WorkspaceId,
+        relation: &str,
+        api: &str,
+    ) -> Result<Vec<Repository>, StoreError>;
+
     /// `AlreadyExists` when the workspace has a template of that name.
     async fn create_template(&self, template: &RepoTemplate) -> Result<(), StoreError>;
     /// By id or by name.

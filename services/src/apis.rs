@@ -714,12 +714,7 @@ impl ApiCatalogService {
         let changes = new_spec.changes_since(&old_spec);
         let mut affected = Vec::new();
         if changes.iter().any(|c| c.breaking) {
-            let consumers = self
-                .deps
-                .apis
-                .list_consumers(&ws, &api.id)
-                .await
-                .map_err(store_err)?;
+            let consumers = self.consumers_of(&api).await?;
             affected = consumers
                 .into_iter()
                 .filter(|c| to_v.as_ref().is_none_or(|t| &c.version < t))
@@ -854,6 +849,7 @@ impl ApiCatalogService {
             version: v,
             created_at: self.deps.clock.now(),
             created_by: actor.user.id.clone(),
+            from_catalog_info: false,
         };
         self.deps
             .apis
@@ -888,11 +884,51 @@ impl ApiCatalogService {
     ) -> Result<Vec<Consumer>> {
         let (ws, _) = self.workspaces.authorize(actor, workspace_id).await?;
         let api = self.find(&ws, &ApiRef::Id(api_id.to_owned())).await?;
-        self.deps
+        self.consumers_of(&api).await
+    }
+
+    /// The API's consumers: those declared through `AddConsumer` and the catalogued
+    /// repositories (not archived) whose `catalog-info.yaml` names the API (its slug) in
+    /// `consumesApis`, on the latest published version (0.0.0 before the first). A
+    /// declared consumer wins over a derived one of the same repository name. Derived
+    /// consumers follow the catalog: a repository that stops consuming leaves the list.
+    async fn consumers_of(&self, api: &Api) -> Result<Vec<Consumer>> {
+        let mut out = self
+            .deps
             .apis
-            .list_consumers(&ws, &api.id)
+            .list_consumers(&api.workspace_id, &api.id)
             .await
-            .map_err(store_err)
+            .map_err(store_err)?;
+        let repos = self
+            .deps
+            .repositories
+            .repositories_with_api(&api.workspace_id, "consumes", api.slug.as_str())
+            .await
+            .map_err(store_err)?;
+        let version = SemVer::parse("version", &api.latest_version).unwrap_or(SemVer {
+            major: 0,
+            minor: 0,
+            patch: 0,
+            pre: String::new(),
+            build: String::new(),
+        });
+        for repo in repos.into_iter().filter(|r| !r.archived) {
+            let name = repo.name.to_string();
+            if out.iter().any(|c| c.repository == name) {
+                continue;
+            }
+            out.push(Consumer {
+                api_id: api.id.clone(),
+                workspace_id: api.workspace_id.clone(),
+                repository: name,
+                version: version.clone(),
+                created_at: repo.updated_at,
+                created_by: repo.created_by,
+                from_catalog_info: true,
+            });
+        }
+        out.sort_by(|a, b| a.repository.cmp(&b.repository));
+        Ok(out)
     }
 
     pub async fn get_policy(&self, actor: &Actor, workspace_id: &str) -> Result<ApiPolicy> {

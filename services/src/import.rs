@@ -7,7 +7,8 @@
 use crate::repositories::{RepositoryInput, RepositoryService};
 use crate::{GitHostService, githost_err, store_err};
 use orbit_core::repository::{
-    Lifecycle, RepoName, RepoQuery, RepoVisibility, validate_owner, validate_topics,
+    Lifecycle, RepoLink, RepoName, RepoQuery, RepoVisibility, Repository, api_names, clean_links,
+    validate_owner, validate_topics,
 };
 use orbit_core::{Actor, Error, Result};
 use orbit_ports::GitRemote;
@@ -24,6 +25,36 @@ pub struct CatalogInfo {
     pub owner: String,
     pub lifecycle: Option<Lifecycle>,
     pub tags: Vec<String>,
+    /// `metadata.links`, cleaned ([`clean_links`]).
+    pub links: Vec<RepoLink>,
+    /// `spec.providesApis` and `spec.consumesApis` as API names ([`api_names`]).
+    pub provides_apis: Vec<String>,
+    pub consumes_apis: Vec<String>,
+}
+
+impl CatalogInfo {
+    /// Copies what the file says into a catalog entry: links and APIs always (an absent
+    /// list empties them, so a repository that stops consuming an API leaves its
+    /// consumers); description, owner, lifecycle and tags when given and valid.
+    pub fn apply(&self, repo: &mut Repository) {
+        if !self.description.is_empty() {
+            repo.description = self.description.clone();
+        }
+        if let Ok(owner) = validate_owner(&self.owner) {
+            repo.owner = owner;
+        }
+        if let Some(l) = self.lifecycle {
+            repo.lifecycle = l;
+        }
+        if let Ok(topics) = validate_topics(&self.tags)
+            && !self.tags.is_empty()
+        {
+            repo.topics = topics;
+        }
+        repo.links = self.links.clone();
+        repo.provides_apis = self.provides_apis.clone();
+        repo.consumes_apis = self.consumes_apis.clone();
+    }
 }
 
 #[derive(Deserialize)]
@@ -43,6 +74,16 @@ struct Metadata {
     description: String,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    links: Vec<Link>,
+}
+
+#[derive(Deserialize, Default)]
+struct Link {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    title: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -51,6 +92,10 @@ struct Spec {
     lifecycle: String,
     #[serde(default)]
     owner: String,
+    #[serde(default, rename = "providesApis")]
+    provides_apis: Vec<String>,
+    #[serde(default, rename = "consumesApis")]
+    consumes_apis: Vec<String>,
 }
 
 /// Reads the first `kind: Component` entity of a (possibly multi-document) file.
@@ -70,6 +115,19 @@ pub fn parse_catalog_info(text: &str) -> std::result::Result<CatalogInfo, String
             owner: entity.spec.owner,
             lifecycle: Lifecycle::parse(&entity.spec.lifecycle),
             tags: entity.metadata.tags,
+            links: clean_links(
+                &entity
+                    .metadata
+                    .links
+                    .into_iter()
+                    .map(|l| RepoLink {
+                        url: l.url,
+                        title: l.title,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            provides_apis: api_names(&entity.spec.provides_apis),
+            consumes_apis: api_names(&entity.spec.consumes_apis),
         });
     }
     Err("no entity of kind Component".into())
@@ -145,6 +203,7 @@ impl RepositoryService {
                 },
                 _ => None,
             };
+            let parsed = info.clone();
             let info = info.unwrap_or_default();
             let owner = validate_owner(&info.owner).unwrap_or_else(|_| "unknown".to_owned());
             let topics = validate_topics(&info.tags).unwrap_or_default();
@@ -172,6 +231,11 @@ impl RepositoryService {
                     }
                     if !info.tags.is_empty() {
                         repo.topics = topics;
+                    }
+                    if let Some(info) = &parsed {
+                        repo.links = info.links.clone();
+                        repo.provides_apis = info.provides_apis.clone();
+                        repo.consumes_apis = info.consumes_apis.clone();
                     }
                     repo.topics.retain(|t| t != GONE_TOPIC);
                     repo.remote_url = hosted.clone_url.clone();
@@ -208,6 +272,9 @@ impl RepositoryService {
                         "import",
                     )?;
                     repo.archived = hosted.archived;
+                    repo.links = info.links.clone();
+                    repo.provides_apis = info.provides_apis.clone();
+                    repo.consumes_apis = info.consumes_apis.clone();
                     self.create(&repo).await?;
                     report.created.push(repo.name.to_string());
                 }
@@ -260,6 +327,15 @@ mod tests {
         assert_eq!(info.owner, "group:default/team-web");
         assert_eq!(info.lifecycle, Some(Lifecycle::Production));
         assert_eq!(info.tags, ["frontend", "typescript"]);
+        assert_eq!(
+            info.links,
+            [RepoLink {
+                url: "https://example.com".into(),
+                title: String::new()
+            }]
+        );
+        assert_eq!(info.provides_apis, ["shop-api"]);
+        assert!(info.consumes_apis.is_empty());
         assert!(parse_catalog_info("kind: API\n").is_err());
     }
 }

@@ -212,6 +212,9 @@ impl RepositoryService {
             created_at: now,
             updated_at: now,
             created_by: actor.user.id.clone(),
+            links: Vec::new(),
+            provides_apis: Vec::new(),
+            consumes_apis: Vec::new(),
         })
     }
 

@@ -413,24 +413,29 @@ impl Activity for GenerateActivity {
             .map(|f| (f.path.clone(), f.content.clone()))
             .collect();
         let git = &repos.deps.git;
+        // A previous attempt pushed already: the branch must hold exactly our files.
+        let adopt = |present: Vec<GitFile>| {
+            let mut ours = git_files.clone();
+            ours.sort();
+            let mut theirs = present;
+            theirs.sort();
+            if ours == theirs {
+                Ok(())
+            } else {
+                Err(ActivityError::NonRetryable(format!(
+                    "the repository '{}' already exists on the git host with other content; choose another name",
+                    r.name
+                )))
+            }
+        };
         let branches = git.branches(&remote).await.map_err(git_activity_err)?;
         let commit = match branches.iter().find(|(b, _)| b == &r.default_branch) {
-            // A previous attempt pushed already: the branch must hold exactly our files.
             Some((_, tip)) => {
                 let (_, present) = git
                     .read_from(&remote, &r.default_branch, "", 100_000, u64::MAX)
                     .await
                     .map_err(git_activity_err)?;
-                let mut ours = git_files.clone();
-                ours.sort();
-                let mut theirs = present;
-                theirs.sort();
-                if ours != theirs {
-                    return Err(ActivityError::NonRetryable(format!(
-                        "the repository '{}' already exists on the git host with other content; choose another name",
-                        r.name
-                    )));
-                }
+                adopt(present)?;
                 tip.clone()
             }
             None => {
@@ -439,17 +444,33 @@ impl Activity for GenerateActivity {
                     email: "orbit@localhost".into(),
                 };
                 let message = format!("Initial commit from the template {}", template.name);
-                git.publish_to(
-                    &remote,
-                    &r.default_branch,
-                    "",
-                    &git_files,
-                    &message,
-                    &author,
-                )
-                .await
-                .map_err(git_activity_err)?
-                .unwrap_or_default()
+                match git
+                    .publish_to(
+                        &remote,
+                        &r.default_branch,
+                        "",
+                        &git_files,
+                        &message,
+                        &author,
+                    )
+                    .await
+                {
+                    Ok(commit) => commit.unwrap_or_default(),
+                    // The push was refused because the branch appeared meanwhile (a push
+                    // of a previous attempt that the server finished after its client
+                    // died): adopt it when it holds our files.
+                    Err(GitError::Refused(m)) => {
+                        let Ok((tip, present)) = git
+                            .read_from(&remote, &r.default_branch, "", 100_000, u64::MAX)
+                            .await
+                        else {
+                            return Err(git_activity_err(GitError::Refused(m)));
+                        };
+                        adopt(present)?;
+                        tip
+                    }
+                    Err(e) => return Err(git_activity_err(e)),
+                }
             }
         };
         let out = Generated {

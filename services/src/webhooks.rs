@@ -12,7 +12,7 @@
 use crate::import::parse_catalog_info;
 use crate::{Deps, GitHostService, WorkspaceService, store_err};
 use hmac::{Hmac, Mac};
-use orbit_core::repository::{RepoName, validate_owner, validate_topics};
+use orbit_core::repository::RepoName;
 use orbit_core::{Actor, Error, GitHostConnection, GitProvider, Result, Secret, WorkspaceId};
 use orbit_ports::{GitRemote, WebhookDelivery};
 use serde_json::Value;
@@ -439,20 +439,7 @@ impl WebhookService {
             if let Some(bytes) = file {
                 match parse_catalog_info(&String::from_utf8_lossy(&bytes)) {
                     Ok(info) => {
-                        if !info.description.is_empty() {
-                            repo.description = info.description;
-                        }
-                        if let Ok(owner) = validate_owner(&info.owner) {
-                            repo.owner = owner;
-                        }
-                        if let Some(l) = info.lifecycle {
-                            repo.lifecycle = l;
-                        }
-                        if let Ok(topics) = validate_topics(&info.tags)
-                            && !info.tags.is_empty()
-                        {
-                            repo.topics = topics;
-                        }
+                        info.apply(&mut repo);
                         changed = true;
                     }
                     Err(e) => tracing::warn!(repository = %repo.name, error = %e,

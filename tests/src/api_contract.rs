@@ -308,6 +308,7 @@ where
         version: v(ver),
         created_at: Timestamp(30),
         created_by: UserId::new("a-alice"),
+        from_catalog_info: false,
     };
     s.put_consumer(&consumer("github.com/acme/web", "1.0.0"))
         .await

@@ -27,6 +27,9 @@ fn repo(id: &str, ws: &str, name: &str, at: i64) -> Repository {
         created_at: Timestamp(at),
         updated_at: Timestamp(at),
         created_by: UserId::new("r-alice"),
+        links: Vec::new(),
+        provides_apis: Vec::new(),
+        consumes_apis: Vec::new(),
     }
 }
 
@@ -322,6 +325,91 @@ where
     s.put_policy(&w1, &relaxed, Timestamp(7)).await.unwrap();
     assert_eq!(s.get_policy(&w1).await.unwrap(), relaxed);
     assert_eq!(s.get_policy(&w2).await.unwrap(), RepoPolicy::default());
+
+    // Links and the APIs a repository provides and consumes (from catalog-info.yaml) are
+    // kept, and an API's consumers are found by name, per workspace.
+    let mut shop = s
+        .get_repository(&w1, &RepositoryId::new("r-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    shop.links = vec![
+        orbit_core::repository::RepoLink {
+            url: "https://grafana.example.com/d/shop".into(),
+            title: "Dashboard".into(),
+        },
+        orbit_core::repository::RepoLink {
+            url: "https://runbooks.example.com/shop".into(),
+            title: String::new(),
+        },
+    ];
+    shop.provides_apis = vec!["shop-api".into()];
+    shop.consumes_apis = vec!["billing-api".into(), "users-api".into()];
+    s.update_repository(&shop, "j-apis-1").await.unwrap();
+    let got = s.get_repository(&w1, &shop.id).await.unwrap().unwrap();
+    assert_eq!(got.links, shop.links);
+    assert_eq!(got.provides_apis, shop.provides_apis);
+    assert_eq!(got.consumes_apis, shop.consumes_apis);
+    let mut other = repo("r-apis-w2", "r-w2", "consumer-elsewhere", 20);
+    other.consumes_apis = vec!["billing-api".into()];
+    s.create_repository(&other, "j-apis-2").await.unwrap();
+    assert_eq!(
+        s.get_repository(&w2, &other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .consumes_apis,
+        ["billing-api"]
+    );
+    let names = |v: Vec<Repository>| v.into_iter().map(|r| r.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        names(
+            s.repositories_with_api(&w1, "consumes", "billing-api")
+                .await
+                .unwrap()
+        ),
+        ["r-1"]
+    );
+    assert_eq!(
+        names(
+            s.repositories_with_api(&w2, "consumes", "billing-api")
+                .await
+                .unwrap()
+        ),
+        ["r-apis-w2"]
+    );
+    assert_eq!(
+        names(
+            s.repositories_with_api(&w1, "provides", "shop-api")
+                .await
+                .unwrap()
+        ),
+        ["r-1"]
+    );
+    assert!(
+        s.repositories_with_api(&w1, "consumes", "shop-api")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A repository that stops consuming leaves the API's consumers.
+    shop.consumes_apis = vec!["users-api".into()];
+    s.update_repository(&shop, "j-apis-3").await.unwrap();
+    assert!(
+        s.repositories_with_api(&w1, "consumes", "billing-api")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        names(
+            s.repositories_with_api(&w1, "consumes", "users-api")
+                .await
+                .unwrap()
+        ),
+        ["r-1"]
+    );
+    drain_jobs(s).await;
 
     // Deleting a workspace deletes its repositories.
     s.delete_workspace(&w2).await.unwrap();

@@ -184,7 +184,7 @@ fn catalog_info(owner: &str, lifecycle: &str) -> String {
     format!(
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: payments\n  \
          description: Takes payments\n  tags: [billing, rust]\nspec:\n  type: service\n  \
-         lifecycle: {lifecycle}\n  owner: {owner}\n"
+         lifecycle: {lifecycle}\n  owner: {owner}\n  consumesApis: [api:default/ledger-api]\n"
     )
 }
 
@@ -353,6 +353,7 @@ async fn github_push_touching_catalog_info_updates_the_catalog_once() {
     assert_eq!(updated["lifecycle"], "production");
     assert_eq!(updated["description"], "Takes payments");
     assert_eq!(updated["topics"], json!(["billing", "rust"]));
+    assert_eq!(updated["consumesApis"], json!(["ledger-api"]));
     assert_eq!(updated["defaultBranch"], "main");
 
     // Someone edits the entry by hand; the same delivery again changes nothing.

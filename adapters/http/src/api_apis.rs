@@ -78,6 +78,7 @@ fn consumer_to_pb(c: Consumer) -> pb::ApiConsumer {
         version: c.version.to_string(),
         create_time: Some(timestamp(c.created_at)),
         created_by: c.created_by.to_string(),
+        from_catalog_info: c.from_catalog_info,
     }
 }
 

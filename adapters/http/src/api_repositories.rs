@@ -29,6 +29,16 @@ pub(crate) fn repository_to_pb(r: Repository) -> pb::Repository {
         create_time: Some(timestamp(r.created_at)),
         update_time: Some(timestamp(r.updated_at)),
         created_by: r.created_by.to_string(),
+        links: r
+            .links
+            .into_iter()
+            .map(|l| pb::RepositoryLink {
+                url: l.url,
+                title: l.title,
+            })
+            .collect(),
+        provides_apis: r.provides_apis,
+        consumes_apis: r.consumes_apis,
     }
 }
 

@@ -440,9 +440,19 @@ async fn api_page(
             current: v.version.to_string() == selected,
         })
         .collect();
-    let consumers: Vec<(String, String)> = consumers
+    // (repository, version, the repository's page for consumers from catalog-info.yaml)
+    let consumers: Vec<(String, String, Option<String>)> = consumers
         .into_iter()
-        .map(|c| (c.repository, c.version.to_string()))
+        .map(|c| {
+            let href = c.from_catalog_info.then(|| {
+                format!(
+                    "/ui/w/{}/repositories/{}",
+                    ws.slug,
+                    crate::web::encode(&c.repository)
+                )
+            });
+            (c.repository, c.version.to_string(), href)
+        })
         .collect();
     let previous = versions.get(1).map(|v| v.version.to_string());
     let generates = matches!(

@@ -259,6 +259,20 @@ fn demote_headings(html: &str) -> String {
     out
 }
 
+#[derive(Serialize)]
+struct ApiLinkRow {
+    relation: &'static str,
+    name: String,
+    /// The API's page, when the API is in the catalog.
+    href: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LinkRow {
+    url: String,
+    title: String,
+}
+
 async fn repository(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -276,6 +290,42 @@ async fn repository(
             .await
     );
     let clone = clone_url(&headers, &repo.remote_url);
+    // The APIs of catalog-info.yaml, linked to their pages when the API is in the catalog.
+    let mut api_rows = Vec::new();
+    for (relation, names) in [
+        ("provides", &repo.provides_apis),
+        ("consumes", &repo.consumes_apis),
+    ] {
+        for name in names {
+            let known = state
+                .services
+                .apis
+                .get_api(
+                    &s.actor,
+                    &ws.id,
+                    &orbit_services::ApiRef::Slug(name.clone()),
+                )
+                .await
+                .is_ok();
+            api_rows.push(ApiLinkRow {
+                relation,
+                name: name.clone(),
+                href: known.then(|| format!("/ui/w/{}/apis/{}", ws.slug, encode(name))),
+            });
+        }
+    }
+    let links: Vec<LinkRow> = repo
+        .links
+        .iter()
+        .map(|l| LinkRow {
+            url: l.url.clone(),
+            title: if l.title.is_empty() {
+                l.url.clone()
+            } else {
+                l.title.clone()
+            },
+        })
+        .collect();
     let readme_html = demote_headings(&details.readme_html);
     let commits: Vec<CommitRow> = details
         .commits
@@ -304,6 +354,7 @@ async fn repository(
         context! {
             repo => row(repo), clone_url => clone, readme_html,
             readme_path => details.readme_path, commits, branches, git_error => details.git_error,
+            links, apis => api_rows,
         },
     )
 }

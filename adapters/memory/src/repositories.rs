@@ -195,6 +195,32 @@ impl RepositoryStore for MemoryStore {
             .collect())
     }
 
+    async fn repositories_with_api(
+        &self,
+        workspace: &WorkspaceId,
+        relation: &str,
+        api: &str,
+    ) -> Result<Vec<Repository>, StoreError> {
+        let s = self.lock();
+        let mut rows: Vec<Repository> = s
+            .repositories
+            .repos
+            .values()
+            .filter(|r| {
+                &r.workspace_id == workspace
+                    && match relation {
+                        "provides" => r.provides_apis.iter().any(|a| a == api),
+                        "consumes" => r.consumes_apis.iter().any(|a| a == api),
+                        _ => false,
+                    }
+            })
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| r.name.key());
+        rows.truncate(1000);
+        Ok(rows)
+    }
+
     async fn create_template(&self, template: &RepoTemplate) -> Result<(), StoreError> {
         let mut s = self.lock();
         if !s.workspaces.contains_key(&template.workspace_id) {

@@ -1,7 +1,9 @@
 //! The `RepositoryStore` implementation both SQL engines share (see
 //! [`impl_repository_store!`]), and its row type.
 
-use orbit_core::repository::{Lifecycle, RepoName, RepoVisibility, Repository, RepositoryId};
+use orbit_core::repository::{
+    Lifecycle, RepoLink, RepoName, RepoVisibility, Repository, RepositoryId,
+};
 use orbit_core::{Timestamp, UserId, WorkspaceId};
 use orbit_ports::StoreError;
 
@@ -10,7 +12,8 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 }
 
 pub const REPOSITORY_COLUMNS: &str = "id, workspace_id, name, description, owner, language, topics, lifecycle, \
-     default_branch, remote_url, visibility, archived, source, created_at, updated_at, created_by";
+     default_branch, remote_url, visibility, archived, source, created_at, updated_at, created_by, \
+     links, provides_apis, consumes_apis";
 
 #[derive(sqlx::FromRow)]
 pub struct RepositoryRow {
@@ -30,6 +33,38 @@ pub struct RepositoryRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub created_by: String,
+    pub links: String,
+    pub provides_apis: String,
+    pub consumes_apis: String,
+}
+
+/// Links as stored: one per line, `url<TAB>title` (neither holds a tab or a line break).
+pub fn encode_links(links: &[RepoLink]) -> String {
+    links
+        .iter()
+        .map(|l| format!("{}\t{}", l.url, l.title.replace(['\t', '\n', '\r'], " ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decode_links(text: &str) -> Vec<RepoLink> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (url, title) = l.split_once('\t').unwrap_or((l, ""));
+            RepoLink {
+                url: url.to_owned(),
+                title: title.to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl RepositoryRow {
@@ -58,6 +93,9 @@ impl RepositoryRow {
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
             created_by: UserId::new(self.created_by),
+            links: decode_links(&self.links),
+            provides_apis: words(&self.provides_apis),
+            consumes_apis: words(&self.consumes_apis),
         })
     }
 }
@@ -160,7 +198,7 @@ macro_rules! impl_repository_store {
                 RepoName, RepoPolicy, RepoQuery, RepoTemplate, RepoVisibility, Repository, RepositoryId,
             };
             use $crate::orbit_ports::{RepositoryIndexJob, RepositoryStore, StoreError};
-            use $crate::repositories::{Bind, REPOSITORY_COLUMNS, RepositoryRow, list_query};
+            use $crate::repositories::{Bind, REPOSITORY_COLUMNS, RepositoryRow, encode_links, list_query};
             use $crate::{db, store_error};
             use $crate::sqlx;
 
@@ -194,6 +232,26 @@ macro_rules! impl_repository_store {
                         .execute(&mut **tx)
                         .await
                         .map_err(db)?;
+                }
+                sqlx::query("DELETE FROM repository_apis WHERE repository_id = $1")
+                    .bind(repo.id.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                for (relation, apis) in [("provides", &repo.provides_apis), ("consumes", &repo.consumes_apis)] {
+                    for api in apis {
+                        sqlx::query(
+                            "INSERT INTO repository_apis (repository_id, workspace_id, relation, api) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(repo.id.as_str())
+                        .bind(repo.workspace_id.as_str())
+                        .bind(relation)
+                        .bind(api)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db)?;
+                    }
                 }
                 Ok(())
             }
@@ -233,8 +291,9 @@ macro_rules! impl_repository_store {
                     }
                     sqlx::query(
                         "INSERT INTO repositories (id, workspace_id, name, name_key, description, owner, language, language_key, \
-                         topics, lifecycle, default_branch, remote_url, visibility, archived, source, created_at, updated_at, created_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                         topics, lifecycle, default_branch, remote_url, visibility, archived, source, created_at, updated_at, created_by, \
+                         links, provides_apis, consumes_apis) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
                     )
                     .bind(repo.id.as_str())
                     .bind(repo.workspace_id.as_str())
@@ -254,6 +313,9 @@ macro_rules! impl_repository_store {
                     .bind(repo.created_at.0)
                     .bind(repo.updated_at.0)
                     .bind(repo.created_by.as_str())
+                    .bind(encode_links(&repo.links))
+                    .bind(repo.provides_apis.join(" "))
+                    .bind(repo.consumes_apis.join(" "))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| store_error(e, || name_taken(repo)))?;
@@ -303,7 +365,8 @@ macro_rules! impl_repository_store {
                     let done = sqlx::query(
                         "UPDATE repositories SET name = $1, name_key = $2, description = $3, owner = $4, language = $5, \
                          language_key = $6, topics = $7, lifecycle = $8, default_branch = $9, remote_url = $10, visibility = $11, \
-                         archived = $12, source = $13, updated_at = $14 WHERE id = $15 AND workspace_id = $16",
+                         archived = $12, source = $13, updated_at = $14, links = $15, provides_apis = $16, consumes_apis = $17 \
+                         WHERE id = $18 AND workspace_id = $19",
                     )
                     .bind(repo.name.as_str())
                     .bind(repo.name.key())
@@ -319,6 +382,9 @@ macro_rules! impl_repository_store {
                     .bind(repo.archived)
                     .bind(&repo.source)
                     .bind(repo.updated_at.0)
+                    .bind(encode_links(&repo.links))
+                    .bind(repo.provides_apis.join(" "))
+                    .bind(repo.consumes_apis.join(" "))
                     .bind(repo.id.as_str())
                     .bind(repo.workspace_id.as_str())
                     .execute(&mut *tx)
@@ -367,6 +433,23 @@ macro_rules! impl_repository_store {
                     let rows: Vec<RepositoryRow> = sqlx::query_as(&sql)
                         .bind(after.map_or("", |a| a.as_str()))
                         .bind(i64::from(limit))
+                        .fetch_all(&self.read)
+                        .await
+                        .map_err(db)?;
+                    rows.into_iter().map(RepositoryRow::into_domain).collect()
+                }
+
+                async fn repositories_with_api(&self, workspace: &WorkspaceId, relation: &str, api: &str) -> Result<Vec<Repository>, StoreError> {
+                    let sql = format!(
+                        "SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE workspace_id = $1 AND id IN \
+                         (SELECT repository_id FROM repository_apis WHERE workspace_id = $2 AND relation = $3 AND api = $4) \
+                         ORDER BY name_key LIMIT 1000"
+                    );
+                    let rows: Vec<RepositoryRow> = sqlx::query_as(&sql)
+                        .bind(workspace.as_str())
+                        .bind(workspace.as_str())
+                        .bind(relation)
+                        .bind(api)
                         .fetch_all(&self.read)
                         .await
                         .map_err(db)?;

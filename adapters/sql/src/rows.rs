@@ -468,6 +468,7 @@ impl ConsumerRow {
             repository: self.repository,
             created_at: Timestamp(self.created_at),
             created_by: UserId::new(self.created_by),
+            from_catalog_info: false,
         })
     }
 }

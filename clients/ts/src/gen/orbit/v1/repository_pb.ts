@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orbit/v1/repository.proto.
  */
 export const file_orbit_v1_repository: GenFile = /*@__PURE__*/
-  fileDesc("ChlvcmJpdC92MS9yZXBvc2l0b3J5LnByb3RvEghvcmJpdC52MSJIChlJbXBvcnRSZXBvc2l0b3JpZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIVCg1jb25uZWN0aW9uX2lkGAIgASgJIl4KGkltcG9ydFJlcG9zaXRvcmllc1Jlc3BvbnNlEg8KB2NyZWF0ZWQYASADKAkSDwoHdXBkYXRlZBgCIAMoCRIMCgRnb25lGAMgAygJEhAKCHdhcm5pbmdzGAQgAygJIu0CCgpSZXBvc2l0b3J5EgoKAmlkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEg0KBW93bmVyGAUgASgJEhAKCGxhbmd1YWdlGAYgASgJEg4KBnRvcGljcxgHIAMoCRIRCglsaWZlY3ljbGUYCCABKAkSFgoOZGVmYXVsdF9icmFuY2gYCSABKAkSEgoKcmVtb3RlX3VybBgKIAEoCRISCgp2aXNpYmlsaXR5GAsgASgJEhAKCGFyY2hpdmVkGAwgASgIEg4KBnNvdXJjZRgNIAEoCRIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYECABKAkiegoGQ29tbWl0EgoKAmlkGAEgASgJEhMKC2F1dGhvcl9uYW1lGAIgASgJEhQKDGF1dGhvcl9lbWFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdzdW1tYXJ5GAUgASgJIiYKBkJyYW5jaBIMCgRuYW1lGAEgASgJEg4KBmNvbW1pdBgCIAEoCSKXAQoRUmVwb3NpdG9yeURldGFpbHMSEwoLcmVhZG1lX2h0bWwYASABKAkSEwoLcmVhZG1lX3BhdGgYAiABKAkSIgoIYnJhbmNoZXMYAyADKAsyEC5vcmJpdC52MS5CcmFuY2gSIQoHY29tbWl0cxgEIAMoCzIQLm9yYml0LnYxLkNvbW1pdBIRCglnaXRfZXJyb3IYBSABKAki2AEKGVJlZ2lzdGVyUmVwb3NpdG9yeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSDQoFb3duZXIYBCABKAkSEAoIbGFuZ3VhZ2UYBSABKAkSDgoGdG9waWNzGAYgAygJEhEKCWxpZmVjeWNsZRgHIAEoCRIWCg5kZWZhdWx0X2JyYW5jaBgIIAEoCRISCgpyZW1vdGVfdXJsGAkgASgJEhIKCnZpc2liaWxpdHkYCiABKAkiRgoaUmVnaXN0ZXJSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkiXwoUR2V0UmVwb3NpdG9yeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSFwoPaW5jbHVkZV9kZXRhaWxzGAQgASgIIm8KFUdldFJlcG9zaXRvcnlSZXNwb25zZRIoCgpyZXBvc2l0b3J5GAEgASgLMhQub3JiaXQudjEuUmVwb3NpdG9yeRIsCgdkZXRhaWxzGAIgASgLMhsub3JiaXQudjEuUmVwb3NpdG9yeURldGFpbHMi1QEKF0xpc3RSZXBvc2l0b3JpZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRINCgVvd25lchgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRINCgV0b3BpYxgEIAEoCRIRCglsaWZlY3ljbGUYBSABKAkSEgoKdmlzaWJpbGl0eRgGIAEoCRIYChBpbmNsdWRlX2FyY2hpdmVkGAcgASgIEgwKBHNvcnQYCCABKAkSEQoJcGFnZV9zaXplGAkgASgFEhIKCnBhZ2VfdG9rZW4YCiABKAkiXwoYTGlzdFJlcG9zaXRvcmllc1Jlc3BvbnNlEioKDHJlcG9zaXRvcmllcxgBIAMoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiIKEFJlcG9zaXRvcnlUb3BpY3MSDgoGdG9waWNzGAEgAygJIpUDChdVcGRhdGVSZXBvc2l0b3J5UmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSCgoCaWQYAiABKAkSEQoEbmFtZRgDIAEoCUgAiAEBEhgKC2Rlc2NyaXB0aW9uGAQgASgJSAGIAQESEgoFb3duZXIYBSABKAlIAogBARIVCghsYW5ndWFnZRgGIAEoCUgDiAEBEioKBnRvcGljcxgHIAEoCzIaLm9yYml0LnYxLlJlcG9zaXRvcnlUb3BpY3MSFgoJbGlmZWN5Y2xlGAggASgJSASIAQESGwoOZGVmYXVsdF9icmFuY2gYCSABKAlIBYgBARIXCgpyZW1vdGVfdXJsGAogASgJSAaIAQESFwoKdmlzaWJpbGl0eRgLIAEoCUgHiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIICgZfb3duZXJCCwoJX2xhbmd1YWdlQgwKCl9saWZlY3ljbGVCEQoPX2RlZmF1bHRfYnJhbmNoQg0KC19yZW1vdGVfdXJsQg0KC192aXNpYmlsaXR5IkQKGFVwZGF0ZVJlcG9zaXRvcnlSZXNwb25zZRIoCgpyZXBvc2l0b3J5GAEgASgLMhQub3JiaXQudjEuUmVwb3NpdG9yeSJOChhBcmNoaXZlUmVwb3NpdG9yeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgoKAmlkGAIgASgJEhAKCGFyY2hpdmVkGAMgASgIIkUKGUFyY2hpdmVSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnki5wEKEVRlbXBsYXRlUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSDAoEdHlwZRgEIAEoCRIQCghyZXF1aXJlZBgFIAEoCBIVCg1kZWZhdWx0X3ZhbHVlGAYgASgJEhMKC2hhc19kZWZhdWx0GAcgASgIEg8KB3BhdHRlcm4YCCABKAkSEAoDbWluGAkgASgBSACIAQESEAoDbWF4GAogASgBSAGIAQESDwoHb3B0aW9ucxgLIAMoCUIGCgRfbWluQgYKBF9tYXgi2QEKCFRlbXBsYXRlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFdGl0bGUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSEgoKc291cmNlX3VybBgFIAEoCRILCgNyZWYYBiABKAkSDAoEcGF0aBgHIAEoCRIvCgpwYXJhbWV0ZXJzGAggAygLMhsub3JiaXQudjEuVGVtcGxhdGVQYXJhbWV0ZXISLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIl4KF1JlZ2lzdGVyVGVtcGxhdGVSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzb3VyY2VfdXJsGAIgASgJEgsKA3JlZhgDIAEoCRIMCgRwYXRoGAQgASgJIkAKGFJlZ2lzdGVyVGVtcGxhdGVSZXNwb25zZRIkCgh0ZW1wbGF0ZRgBIAEoCzISLm9yYml0LnYxLlRlbXBsYXRlIiwKFExpc3RUZW1wbGF0ZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCSI+ChVMaXN0VGVtcGxhdGVzUmVzcG9uc2USJQoJdGVtcGxhdGVzGAEgAygLMhIub3JiaXQudjEuVGVtcGxhdGUiPAoSR2V0VGVtcGxhdGVSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIQCgh0ZW1wbGF0ZRgCIAEoCSI7ChNHZXRUZW1wbGF0ZVJlc3BvbnNlEiQKCHRlbXBsYXRlGAEgASgLMhIub3JiaXQudjEuVGVtcGxhdGUiTQoMUmVuZGVyZWRGaWxlEgwKBHBhdGgYASABKAkSDwoHY29udGVudBgCIAEoDBIQCgh2ZXJiYXRpbRgDIAEoCBIMCgRzaXplGAQgASgDIrcBChVEcnlSdW5UZW1wbGF0ZVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEkMKCnBhcmFtZXRlcnMYAyADKAsyLy5vcmJpdC52MS5EcnlSdW5UZW1wbGF0ZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj8KFkRyeVJ1blRlbXBsYXRlUmVzcG9uc2USJQoFZmlsZXMYASADKAsyFi5vcmJpdC52MS5SZW5kZXJlZEZpbGUieAoQUmVwb3NpdG9yeVBvbGljeRIUCgxuYW1lX3BhdHRlcm4YASABKAkSFQoNcmVxdWlyZV9vd25lchgCIAEoCBIcChRhbGxvd2VkX3Zpc2liaWxpdGllcxgDIAMoCRIZChFhbGxvd2VkX3RlbXBsYXRlcxgEIAMoCSIyChpHZXRSZXBvc2l0b3J5UG9saWN5UmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkiSQobR2V0UmVwb3NpdG9yeVBvbGljeVJlc3BvbnNlEioKBnBvbGljeRgBIAEoCzIaLm9yYml0LnYxLlJlcG9zaXRvcnlQb2xpY3kiXgoaU2V0UmVwb3NpdG9yeVBvbGljeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEioKBnBvbGljeRgCIAEoCzIaLm9yYml0LnYxLlJlcG9zaXRvcnlQb2xpY3kiSQobU2V0UmVwb3NpdG9yeVBvbGljeVJlc3BvbnNlEioKBnBvbGljeRgBIAEoCzIaLm9yYml0LnYxLlJlcG9zaXRvcnlQb2xpY3ki5gIKI0NyZWF0ZVJlcG9zaXRvcnlGcm9tVGVtcGxhdGVSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIQCgh0ZW1wbGF0ZRgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEg0KBW93bmVyGAUgASgJEhAKCGxhbmd1YWdlGAYgASgJEg4KBnRvcGljcxgHIAMoCRIRCglsaWZlY3ljbGUYCCABKAkSEgoKdmlzaWJpbGl0eRgJIAEoCRIWCg5kZWZhdWx0X2JyYW5jaBgKIAEoCRJRCgpwYXJhbWV0ZXJzGAsgAygLMj0ub3JiaXQudjEuQ3JlYXRlUmVwb3NpdG9yeUZyb21UZW1wbGF0ZVJlcXVlc3QuUGFyYW1ldGVyc0VudHJ5GjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjsKJENyZWF0ZVJlcG9zaXRvcnlGcm9tVGVtcGxhdGVSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCTK7BAoRUmVwb3NpdG9yeVNlcnZpY2USXwoSUmVnaXN0ZXJSZXBvc2l0b3J5EiMub3JiaXQudjEuUmVnaXN0ZXJSZXBvc2l0b3J5UmVxdWVzdBokLm9yYml0LnYxLlJlZ2lzdGVyUmVwb3NpdG9yeVJlc3BvbnNlElAKDUdldFJlcG9zaXRvcnkSHi5vcmJpdC52MS5HZXRSZXBvc2l0b3J5UmVxdWVzdBofLm9yYml0LnYxLkdldFJlcG9zaXRvcnlSZXNwb25zZRJZChBMaXN0UmVwb3NpdG9yaWVzEiEub3JiaXQudjEuTGlzdFJlcG9zaXRvcmllc1JlcXVlc3QaIi5vcmJpdC52MS5MaXN0UmVwb3NpdG9yaWVzUmVzcG9uc2USWQoQVXBkYXRlUmVwb3NpdG9yeRIhLm9yYml0LnYxLlVwZGF0ZVJlcG9zaXRvcnlSZXF1ZXN0GiIub3JiaXQudjEuVXBkYXRlUmVwb3NpdG9yeVJlc3BvbnNlElwKEUFyY2hpdmVSZXBvc2l0b3J5EiIub3JiaXQudjEuQXJjaGl2ZVJlcG9zaXRvcnlSZXF1ZXN0GiMub3JiaXQudjEuQXJjaGl2ZVJlcG9zaXRvcnlSZXNwb25zZRJfChJJbXBvcnRSZXBvc2l0b3JpZXMSIy5vcmJpdC52MS5JbXBvcnRSZXBvc2l0b3JpZXNSZXF1ZXN0GiQub3JiaXQudjEuSW1wb3J0UmVwb3NpdG9yaWVzUmVzcG9uc2UypgUKD1RlbXBsYXRlU2VydmljZRJZChBSZWdpc3RlclRlbXBsYXRlEiEub3JiaXQudjEuUmVnaXN0ZXJUZW1wbGF0ZVJlcXVlc3QaIi5vcmJpdC52MS5SZWdpc3RlclRlbXBsYXRlUmVzcG9uc2USUAoNTGlzdFRlbXBsYXRlcxIeLm9yYml0LnYxLkxpc3RUZW1wbGF0ZXNSZXF1ZXN0Gh8ub3JiaXQudjEuTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEkoKC0dldFRlbXBsYXRlEhwub3JiaXQudjEuR2V0VGVtcGxhdGVSZXF1ZXN0Gh0ub3JiaXQudjEuR2V0VGVtcGxhdGVSZXNwb25zZRJTCg5EcnlSdW5UZW1wbGF0ZRIfLm9yYml0LnYxLkRyeVJ1blRlbXBsYXRlUmVxdWVzdBogLm9yYml0LnYxLkRyeVJ1blRlbXBsYXRlUmVzcG9uc2USYgoTR2V0UmVwb3NpdG9yeVBvbGljeRIkLm9yYml0LnYxLkdldFJlcG9zaXRvcnlQb2xpY3lSZXF1ZXN0GiUub3JiaXQudjEuR2V0UmVwb3NpdG9yeVBvbGljeVJlc3BvbnNlEmIKE1NldFJlcG9zaXRvcnlQb2xpY3kSJC5vcmJpdC52MS5TZXRSZXBvc2l0b3J5UG9saWN5UmVxdWVzdBolLm9yYml0LnYxLlNldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRJ9ChxDcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlEi0ub3JiaXQudjEuQ3JlYXRlUmVwb3NpdG9yeUZyb21UZW1wbGF0ZVJlcXVlc3QaLi5vcmJpdC52MS5DcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChlvcmJpdC92MS9yZXBvc2l0b3J5LnByb3RvEghvcmJpdC52MSJIChlJbXBvcnRSZXBvc2l0b3JpZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIVCg1jb25uZWN0aW9uX2lkGAIgASgJIl4KGkltcG9ydFJlcG9zaXRvcmllc1Jlc3BvbnNlEg8KB2NyZWF0ZWQYASADKAkSDwoHdXBkYXRlZBgCIAMoCRIMCgRnb25lGAMgAygJEhAKCHdhcm5pbmdzGAQgAygJIsQDCgpSZXBvc2l0b3J5EgoKAmlkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEg0KBW93bmVyGAUgASgJEhAKCGxhbmd1YWdlGAYgASgJEg4KBnRvcGljcxgHIAMoCRIRCglsaWZlY3ljbGUYCCABKAkSFgoOZGVmYXVsdF9icmFuY2gYCSABKAkSEgoKcmVtb3RlX3VybBgKIAEoCRISCgp2aXNpYmlsaXR5GAsgASgJEhAKCGFyY2hpdmVkGAwgASgIEg4KBnNvdXJjZRgNIAEoCRIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYECABKAkSJwoFbGlua3MYESADKAsyGC5vcmJpdC52MS5SZXBvc2l0b3J5TGluaxIVCg1wcm92aWRlc19hcGlzGBIgAygJEhUKDWNvbnN1bWVzX2FwaXMYEyADKAkiLAoOUmVwb3NpdG9yeUxpbmsSCwoDdXJsGAEgASgJEg0KBXRpdGxlGAIgASgJInoKBkNvbW1pdBIKCgJpZBgBIAEoCRITCgthdXRob3JfbmFtZRgCIAEoCRIUCgxhdXRob3JfZW1haWwYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc3VtbWFyeRgFIAEoCSImCgZCcmFuY2gSDAoEbmFtZRgBIAEoCRIOCgZjb21taXQYAiABKAkilwEKEVJlcG9zaXRvcnlEZXRhaWxzEhMKC3JlYWRtZV9odG1sGAEgASgJEhMKC3JlYWRtZV9wYXRoGAIgASgJEiIKCGJyYW5jaGVzGAMgAygLMhAub3JiaXQudjEuQnJhbmNoEiEKB2NvbW1pdHMYBCADKAsyEC5vcmJpdC52MS5Db21taXQSEQoJZ2l0X2Vycm9yGAUgASgJItgBChlSZWdpc3RlclJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEg0KBW93bmVyGAQgASgJEhAKCGxhbmd1YWdlGAUgASgJEg4KBnRvcGljcxgGIAMoCRIRCglsaWZlY3ljbGUYByABKAkSFgoOZGVmYXVsdF9icmFuY2gYCCABKAkSEgoKcmVtb3RlX3VybBgJIAEoCRISCgp2aXNpYmlsaXR5GAogASgJIkYKGlJlZ2lzdGVyUmVwb3NpdG9yeVJlc3BvbnNlEigKCnJlcG9zaXRvcnkYASABKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5Il8KFEdldFJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhcKD2luY2x1ZGVfZGV0YWlscxgEIAEoCCJvChVHZXRSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkSLAoHZGV0YWlscxgCIAEoCzIbLm9yYml0LnYxLlJlcG9zaXRvcnlEZXRhaWxzItUBChdMaXN0UmVwb3NpdG9yaWVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSDQoFb3duZXIYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFdG9waWMYBCABKAkSEQoJbGlmZWN5Y2xlGAUgASgJEhIKCnZpc2liaWxpdHkYBiABKAkSGAoQaW5jbHVkZV9hcmNoaXZlZBgHIAEoCBIMCgRzb3J0GAggASgJEhEKCXBhZ2Vfc2l6ZRgJIAEoBRISCgpwYWdlX3Rva2VuGAogASgJIl8KGExpc3RSZXBvc2l0b3JpZXNSZXNwb25zZRIqCgxyZXBvc2l0b3JpZXMYASADKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChBSZXBvc2l0b3J5VG9waWNzEg4KBnRvcGljcxgBIAMoCSKVAwoXVXBkYXRlUmVwb3NpdG9yeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEgoKAmlkGAIgASgJEhEKBG5hbWUYAyABKAlIAIgBARIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhIKBW93bmVyGAUgASgJSAKIAQESFQoIbGFuZ3VhZ2UYBiABKAlIA4gBARIqCgZ0b3BpY3MYByABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5VG9waWNzEhYKCWxpZmVjeWNsZRgIIAEoCUgEiAEBEhsKDmRlZmF1bHRfYnJhbmNoGAkgASgJSAWIAQESFwoKcmVtb3RlX3VybBgKIAEoCUgGiAEBEhcKCnZpc2liaWxpdHkYCyABKAlIB4gBAUIHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb25CCAoGX293bmVyQgsKCV9sYW5ndWFnZUIMCgpfbGlmZWN5Y2xlQhEKD19kZWZhdWx0X2JyYW5jaEINCgtfcmVtb3RlX3VybEINCgtfdmlzaWJpbGl0eSJEChhVcGRhdGVSZXBvc2l0b3J5UmVzcG9uc2USKAoKcmVwb3NpdG9yeRgBIAEoCzIULm9yYml0LnYxLlJlcG9zaXRvcnkiTgoYQXJjaGl2ZVJlcG9zaXRvcnlSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIKCgJpZBgCIAEoCRIQCghhcmNoaXZlZBgDIAEoCCJFChlBcmNoaXZlUmVwb3NpdG9yeVJlc3BvbnNlEigKCnJlcG9zaXRvcnkYASABKAsyFC5vcmJpdC52MS5SZXBvc2l0b3J5IucBChFUZW1wbGF0ZVBhcmFtZXRlchIMCgRuYW1lGAEgASgJEg0KBXRpdGxlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEgwKBHR5cGUYBCABKAkSEAoIcmVxdWlyZWQYBSABKAgSFQoNZGVmYXVsdF92YWx1ZRgGIAEoCRITCgtoYXNfZGVmYXVsdBgHIAEoCBIPCgdwYXR0ZXJuGAggASgJEhAKA21pbhgJIAEoAUgAiAEBEhAKA21heBgKIAEoAUgBiAEBEg8KB29wdGlvbnMYCyADKAlCBgoEX21pbkIGCgRfbWF4ItkBCghUZW1wbGF0ZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBXRpdGxlGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhIKCnNvdXJjZV91cmwYBSABKAkSCwoDcmVmGAYgASgJEgwKBHBhdGgYByABKAkSLwoKcGFyYW1ldGVycxgIIAMoCzIbLm9yYml0LnYxLlRlbXBsYXRlUGFyYW1ldGVyEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJeChdSZWdpc3RlclRlbXBsYXRlUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEgoKc291cmNlX3VybBgCIAEoCRILCgNyZWYYAyABKAkSDAoEcGF0aBgEIAEoCSJAChhSZWdpc3RlclRlbXBsYXRlUmVzcG9uc2USJAoIdGVtcGxhdGUYASABKAsyEi5vcmJpdC52MS5UZW1wbGF0ZSIsChRMaXN0VGVtcGxhdGVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkiPgoVTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEiUKCXRlbXBsYXRlcxgBIAMoCzISLm9yYml0LnYxLlRlbXBsYXRlIjwKEkdldFRlbXBsYXRlUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEAoIdGVtcGxhdGUYAiABKAkiOwoTR2V0VGVtcGxhdGVSZXNwb25zZRIkCgh0ZW1wbGF0ZRgBIAEoCzISLm9yYml0LnYxLlRlbXBsYXRlIk0KDFJlbmRlcmVkRmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSEAoIdmVyYmF0aW0YAyABKAgSDAoEc2l6ZRgEIAEoAyK3AQoVRHJ5UnVuVGVtcGxhdGVSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIQCgh0ZW1wbGF0ZRgCIAEoCRJDCgpwYXJhbWV0ZXJzGAMgAygLMi8ub3JiaXQudjEuRHJ5UnVuVGVtcGxhdGVSZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI/ChZEcnlSdW5UZW1wbGF0ZVJlc3BvbnNlEiUKBWZpbGVzGAEgAygLMhYub3JiaXQudjEuUmVuZGVyZWRGaWxlIngKEFJlcG9zaXRvcnlQb2xpY3kSFAoMbmFtZV9wYXR0ZXJuGAEgASgJEhUKDXJlcXVpcmVfb3duZXIYAiABKAgSHAoUYWxsb3dlZF92aXNpYmlsaXRpZXMYAyADKAkSGQoRYWxsb3dlZF90ZW1wbGF0ZXMYBCADKAkiMgoaR2V0UmVwb3NpdG9yeVBvbGljeVJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJIkkKG0dldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRIqCgZwb2xpY3kYASABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5UG9saWN5Il4KGlNldFJlcG9zaXRvcnlQb2xpY3lSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIqCgZwb2xpY3kYAiABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5UG9saWN5IkkKG1NldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRIqCgZwb2xpY3kYASABKAsyGi5vcmJpdC52MS5SZXBvc2l0b3J5UG9saWN5IuYCCiNDcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEAoIdGVtcGxhdGUYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVvd25lchgFIAEoCRIQCghsYW5ndWFnZRgGIAEoCRIOCgZ0b3BpY3MYByADKAkSEQoJbGlmZWN5Y2xlGAggASgJEhIKCnZpc2liaWxpdHkYCSABKAkSFgoOZGVmYXVsdF9icmFuY2gYCiABKAkSUQoKcGFyYW1ldGVycxgLIAMoCzI9Lm9yYml0LnYxLkNyZWF0ZVJlcG9zaXRvcnlGcm9tVGVtcGxhdGVSZXF1ZXN0LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI7CiRDcmVhdGVSZXBvc2l0b3J5RnJvbVRlbXBsYXRlUmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkyuwQKEVJlcG9zaXRvcnlTZXJ2aWNlEl8KElJlZ2lzdGVyUmVwb3NpdG9yeRIjLm9yYml0LnYxLlJlZ2lzdGVyUmVwb3NpdG9yeVJlcXVlc3QaJC5vcmJpdC52MS5SZWdpc3RlclJlcG9zaXRvcnlSZXNwb25zZRJQCg1HZXRSZXBvc2l0b3J5Eh4ub3JiaXQudjEuR2V0UmVwb3NpdG9yeVJlcXVlc3QaHy5vcmJpdC52MS5HZXRSZXBvc2l0b3J5UmVzcG9uc2USWQoQTGlzdFJlcG9zaXRvcmllcxIhLm9yYml0LnYxLkxpc3RSZXBvc2l0b3JpZXNSZXF1ZXN0GiIub3JiaXQudjEuTGlzdFJlcG9zaXRvcmllc1Jlc3BvbnNlElkKEFVwZGF0ZVJlcG9zaXRvcnkSIS5vcmJpdC52MS5VcGRhdGVSZXBvc2l0b3J5UmVxdWVzdBoiLm9yYml0LnYxLlVwZGF0ZVJlcG9zaXRvcnlSZXNwb25zZRJcChFBcmNoaXZlUmVwb3NpdG9yeRIiLm9yYml0LnYxLkFyY2hpdmVSZXBvc2l0b3J5UmVxdWVzdBojLm9yYml0LnYxLkFyY2hpdmVSZXBvc2l0b3J5UmVzcG9uc2USXwoSSW1wb3J0UmVwb3NpdG9yaWVzEiMub3JiaXQudjEuSW1wb3J0UmVwb3NpdG9yaWVzUmVxdWVzdBokLm9yYml0LnYxLkltcG9ydFJlcG9zaXRvcmllc1Jlc3BvbnNlMqYFCg9UZW1wbGF0ZVNlcnZpY2USWQoQUmVnaXN0ZXJUZW1wbGF0ZRIhLm9yYml0LnYxLlJlZ2lzdGVyVGVtcGxhdGVSZXF1ZXN0GiIub3JiaXQudjEuUmVnaXN0ZXJUZW1wbGF0ZVJlc3BvbnNlElAKDUxpc3RUZW1wbGF0ZXMSHi5vcmJpdC52MS5MaXN0VGVtcGxhdGVzUmVxdWVzdBofLm9yYml0LnYxLkxpc3RUZW1wbGF0ZXNSZXNwb25zZRJKCgtHZXRUZW1wbGF0ZRIcLm9yYml0LnYxLkdldFRlbXBsYXRlUmVxdWVzdBodLm9yYml0LnYxLkdldFRlbXBsYXRlUmVzcG9uc2USUwoORHJ5UnVuVGVtcGxhdGUSHy5vcmJpdC52MS5EcnlSdW5UZW1wbGF0ZVJlcXVlc3QaIC5vcmJpdC52MS5EcnlSdW5UZW1wbGF0ZVJlc3BvbnNlEmIKE0dldFJlcG9zaXRvcnlQb2xpY3kSJC5vcmJpdC52MS5HZXRSZXBvc2l0b3J5UG9saWN5UmVxdWVzdBolLm9yYml0LnYxLkdldFJlcG9zaXRvcnlQb2xpY3lSZXNwb25zZRJiChNTZXRSZXBvc2l0b3J5UG9saWN5EiQub3JiaXQudjEuU2V0UmVwb3NpdG9yeVBvbGljeVJlcXVlc3QaJS5vcmJpdC52MS5TZXRSZXBvc2l0b3J5UG9saWN5UmVzcG9uc2USfQocQ3JlYXRlUmVwb3NpdG9yeUZyb21UZW1wbGF0ZRItLm9yYml0LnYxLkNyZWF0ZVJlcG9zaXRvcnlGcm9tVGVtcGxhdGVSZXF1ZXN0Gi4ub3JiaXQudjEuQ3JlYXRlUmVwb3NpdG9yeUZyb21UZW1wbGF0ZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message orbit.v1.ImportRepositoriesRequest
@@ -175,6 +175,27 @@ export type Repository = Message<"orbit.v1.Repository"> & {
    * @generated from field: string created_by = 16;
    */
   createdBy: string;
+
+  /**
+   * From catalog-info.yaml (`metadata.links`), refreshed on import and on pushes.
+   *
+   * @generated from field: repeated orbit.v1.RepositoryLink links = 17;
+   */
+  links: RepositoryLink[];
+
+  /**
+   * API names (slugs in the API catalog) from catalog-info.yaml `spec.providesApis`.
+   *
+   * @generated from field: repeated string provides_apis = 18;
+   */
+  providesApis: string[];
+
+  /**
+   * API names from `spec.consumesApis`: the repository is listed among those APIs' consumers.
+   *
+   * @generated from field: repeated string consumes_apis = 19;
+   */
+  consumesApis: string[];
 };
 
 /**
@@ -183,6 +204,30 @@ export type Repository = Message<"orbit.v1.Repository"> & {
  */
 export const RepositorySchema: GenMessage<Repository> = /*@__PURE__*/
   messageDesc(file_orbit_v1_repository, 2);
+
+/**
+ * @generated from message orbit.v1.RepositoryLink
+ */
+export type RepositoryLink = Message<"orbit.v1.RepositoryLink"> & {
+  /**
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * May be empty.
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+};
+
+/**
+ * Describes the message orbit.v1.RepositoryLink.
+ * Use `create(RepositoryLinkSchema)` to create a new message.
+ */
+export const RepositoryLinkSchema: GenMessage<RepositoryLink> = /*@__PURE__*/
+  messageDesc(file_orbit_v1_repository, 3);
 
 /**
  * @generated from message orbit.v1.Commit
@@ -221,7 +266,7 @@ export type Commit = Message<"orbit.v1.Commit"> & {
  * Use `create(CommitSchema)` to create a new message.
  */
 export const CommitSchema: GenMessage<Commit> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 3);
+  messageDesc(file_orbit_v1_repository, 4);
 
 /**
  * @generated from message orbit.v1.Branch
@@ -245,7 +290,7 @@ export type Branch = Message<"orbit.v1.Branch"> & {
  * Use `create(BranchSchema)` to create a new message.
  */
 export const BranchSchema: GenMessage<Branch> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 4);
+  messageDesc(file_orbit_v1_repository, 5);
 
 /**
  * @generated from message orbit.v1.RepositoryDetails
@@ -288,7 +333,7 @@ export type RepositoryDetails = Message<"orbit.v1.RepositoryDetails"> & {
  * Use `create(RepositoryDetailsSchema)` to create a new message.
  */
 export const RepositoryDetailsSchema: GenMessage<RepositoryDetails> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 5);
+  messageDesc(file_orbit_v1_repository, 6);
 
 /**
  * @generated from message orbit.v1.RegisterRepositoryRequest
@@ -356,7 +401,7 @@ export type RegisterRepositoryRequest = Message<"orbit.v1.RegisterRepositoryRequ
  * Use `create(RegisterRepositoryRequestSchema)` to create a new message.
  */
 export const RegisterRepositoryRequestSchema: GenMessage<RegisterRepositoryRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 6);
+  messageDesc(file_orbit_v1_repository, 7);
 
 /**
  * @generated from message orbit.v1.RegisterRepositoryResponse
@@ -373,7 +418,7 @@ export type RegisterRepositoryResponse = Message<"orbit.v1.RegisterRepositoryRes
  * Use `create(RegisterRepositoryResponseSchema)` to create a new message.
  */
 export const RegisterRepositoryResponseSchema: GenMessage<RegisterRepositoryResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 7);
+  messageDesc(file_orbit_v1_repository, 8);
 
 /**
  * @generated from message orbit.v1.GetRepositoryRequest
@@ -411,7 +456,7 @@ export type GetRepositoryRequest = Message<"orbit.v1.GetRepositoryRequest"> & {
  * Use `create(GetRepositoryRequestSchema)` to create a new message.
  */
 export const GetRepositoryRequestSchema: GenMessage<GetRepositoryRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 8);
+  messageDesc(file_orbit_v1_repository, 9);
 
 /**
  * @generated from message orbit.v1.GetRepositoryResponse
@@ -435,7 +480,7 @@ export type GetRepositoryResponse = Message<"orbit.v1.GetRepositoryResponse"> & 
  * Use `create(GetRepositoryResponseSchema)` to create a new message.
  */
 export const GetRepositoryResponseSchema: GenMessage<GetRepositoryResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 9);
+  messageDesc(file_orbit_v1_repository, 10);
 
 /**
  * @generated from message orbit.v1.ListRepositoriesRequest
@@ -513,7 +558,7 @@ export type ListRepositoriesRequest = Message<"orbit.v1.ListRepositoriesRequest"
  * Use `create(ListRepositoriesRequestSchema)` to create a new message.
  */
 export const ListRepositoriesRequestSchema: GenMessage<ListRepositoriesRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 10);
+  messageDesc(file_orbit_v1_repository, 11);
 
 /**
  * @generated from message orbit.v1.ListRepositoriesResponse
@@ -535,7 +580,7 @@ export type ListRepositoriesResponse = Message<"orbit.v1.ListRepositoriesRespons
  * Use `create(ListRepositoriesResponseSchema)` to create a new message.
  */
 export const ListRepositoriesResponseSchema: GenMessage<ListRepositoriesResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 11);
+  messageDesc(file_orbit_v1_repository, 12);
 
 /**
  * @generated from message orbit.v1.RepositoryTopics
@@ -552,7 +597,7 @@ export type RepositoryTopics = Message<"orbit.v1.RepositoryTopics"> & {
  * Use `create(RepositoryTopicsSchema)` to create a new message.
  */
 export const RepositoryTopicsSchema: GenMessage<RepositoryTopics> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 12);
+  messageDesc(file_orbit_v1_repository, 13);
 
 /**
  * @generated from message orbit.v1.UpdateRepositoryRequest
@@ -621,7 +666,7 @@ export type UpdateRepositoryRequest = Message<"orbit.v1.UpdateRepositoryRequest"
  * Use `create(UpdateRepositoryRequestSchema)` to create a new message.
  */
 export const UpdateRepositoryRequestSchema: GenMessage<UpdateRepositoryRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 13);
+  messageDesc(file_orbit_v1_repository, 14);
 
 /**
  * @generated from message orbit.v1.UpdateRepositoryResponse
@@ -638,7 +683,7 @@ export type UpdateRepositoryResponse = Message<"orbit.v1.UpdateRepositoryRespons
  * Use `create(UpdateRepositoryResponseSchema)` to create a new message.
  */
 export const UpdateRepositoryResponseSchema: GenMessage<UpdateRepositoryResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 14);
+  messageDesc(file_orbit_v1_repository, 15);
 
 /**
  * @generated from message orbit.v1.ArchiveRepositoryRequest
@@ -667,7 +712,7 @@ export type ArchiveRepositoryRequest = Message<"orbit.v1.ArchiveRepositoryReques
  * Use `create(ArchiveRepositoryRequestSchema)` to create a new message.
  */
 export const ArchiveRepositoryRequestSchema: GenMessage<ArchiveRepositoryRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 15);
+  messageDesc(file_orbit_v1_repository, 16);
 
 /**
  * @generated from message orbit.v1.ArchiveRepositoryResponse
@@ -684,7 +729,7 @@ export type ArchiveRepositoryResponse = Message<"orbit.v1.ArchiveRepositoryRespo
  * Use `create(ArchiveRepositoryResponseSchema)` to create a new message.
  */
 export const ArchiveRepositoryResponseSchema: GenMessage<ArchiveRepositoryResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 16);
+  messageDesc(file_orbit_v1_repository, 17);
 
 /**
  * @generated from message orbit.v1.TemplateParameter
@@ -757,7 +802,7 @@ export type TemplateParameter = Message<"orbit.v1.TemplateParameter"> & {
  * Use `create(TemplateParameterSchema)` to create a new message.
  */
 export const TemplateParameterSchema: GenMessage<TemplateParameter> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 17);
+  messageDesc(file_orbit_v1_repository, 18);
 
 /**
  * @generated from message orbit.v1.Template
@@ -814,7 +859,7 @@ export type Template = Message<"orbit.v1.Template"> & {
  * Use `create(TemplateSchema)` to create a new message.
  */
 export const TemplateSchema: GenMessage<Template> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 18);
+  messageDesc(file_orbit_v1_repository, 19);
 
 /**
  * @generated from message orbit.v1.RegisterTemplateRequest
@@ -852,7 +897,7 @@ export type RegisterTemplateRequest = Message<"orbit.v1.RegisterTemplateRequest"
  * Use `create(RegisterTemplateRequestSchema)` to create a new message.
  */
 export const RegisterTemplateRequestSchema: GenMessage<RegisterTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 19);
+  messageDesc(file_orbit_v1_repository, 20);
 
 /**
  * @generated from message orbit.v1.RegisterTemplateResponse
@@ -869,7 +914,7 @@ export type RegisterTemplateResponse = Message<"orbit.v1.RegisterTemplateRespons
  * Use `create(RegisterTemplateResponseSchema)` to create a new message.
  */
 export const RegisterTemplateResponseSchema: GenMessage<RegisterTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 20);
+  messageDesc(file_orbit_v1_repository, 21);
 
 /**
  * @generated from message orbit.v1.ListTemplatesRequest
@@ -886,7 +931,7 @@ export type ListTemplatesRequest = Message<"orbit.v1.ListTemplatesRequest"> & {
  * Use `create(ListTemplatesRequestSchema)` to create a new message.
  */
 export const ListTemplatesRequestSchema: GenMessage<ListTemplatesRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 21);
+  messageDesc(file_orbit_v1_repository, 22);
 
 /**
  * @generated from message orbit.v1.ListTemplatesResponse
@@ -903,7 +948,7 @@ export type ListTemplatesResponse = Message<"orbit.v1.ListTemplatesResponse"> & 
  * Use `create(ListTemplatesResponseSchema)` to create a new message.
  */
 export const ListTemplatesResponseSchema: GenMessage<ListTemplatesResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 22);
+  messageDesc(file_orbit_v1_repository, 23);
 
 /**
  * @generated from message orbit.v1.GetTemplateRequest
@@ -927,7 +972,7 @@ export type GetTemplateRequest = Message<"orbit.v1.GetTemplateRequest"> & {
  * Use `create(GetTemplateRequestSchema)` to create a new message.
  */
 export const GetTemplateRequestSchema: GenMessage<GetTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 23);
+  messageDesc(file_orbit_v1_repository, 24);
 
 /**
  * @generated from message orbit.v1.GetTemplateResponse
@@ -944,7 +989,7 @@ export type GetTemplateResponse = Message<"orbit.v1.GetTemplateResponse"> & {
  * Use `create(GetTemplateResponseSchema)` to create a new message.
  */
 export const GetTemplateResponseSchema: GenMessage<GetTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 24);
+  messageDesc(file_orbit_v1_repository, 25);
 
 /**
  * @generated from message orbit.v1.RenderedFile
@@ -978,7 +1023,7 @@ export type RenderedFile = Message<"orbit.v1.RenderedFile"> & {
  * Use `create(RenderedFileSchema)` to create a new message.
  */
 export const RenderedFileSchema: GenMessage<RenderedFile> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 25);
+  messageDesc(file_orbit_v1_repository, 26);
 
 /**
  * @generated from message orbit.v1.DryRunTemplateRequest
@@ -1007,7 +1052,7 @@ export type DryRunTemplateRequest = Message<"orbit.v1.DryRunTemplateRequest"> & 
  * Use `create(DryRunTemplateRequestSchema)` to create a new message.
  */
 export const DryRunTemplateRequestSchema: GenMessage<DryRunTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 26);
+  messageDesc(file_orbit_v1_repository, 27);
 
 /**
  * @generated from message orbit.v1.DryRunTemplateResponse
@@ -1024,7 +1069,7 @@ export type DryRunTemplateResponse = Message<"orbit.v1.DryRunTemplateResponse"> 
  * Use `create(DryRunTemplateResponseSchema)` to create a new message.
  */
 export const DryRunTemplateResponseSchema: GenMessage<DryRunTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 27);
+  messageDesc(file_orbit_v1_repository, 28);
 
 /**
  * @generated from message orbit.v1.RepositoryPolicy
@@ -1062,7 +1107,7 @@ export type RepositoryPolicy = Message<"orbit.v1.RepositoryPolicy"> & {
  * Use `create(RepositoryPolicySchema)` to create a new message.
  */
 export const RepositoryPolicySchema: GenMessage<RepositoryPolicy> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 28);
+  messageDesc(file_orbit_v1_repository, 29);
 
 /**
  * @generated from message orbit.v1.GetRepositoryPolicyRequest
@@ -1079,7 +1124,7 @@ export type GetRepositoryPolicyRequest = Message<"orbit.v1.GetRepositoryPolicyRe
  * Use `create(GetRepositoryPolicyRequestSchema)` to create a new message.
  */
 export const GetRepositoryPolicyRequestSchema: GenMessage<GetRepositoryPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 29);
+  messageDesc(file_orbit_v1_repository, 30);
 
 /**
  * @generated from message orbit.v1.GetRepositoryPolicyResponse
@@ -1096,7 +1141,7 @@ export type GetRepositoryPolicyResponse = Message<"orbit.v1.GetRepositoryPolicyR
  * Use `create(GetRepositoryPolicyResponseSchema)` to create a new message.
  */
 export const GetRepositoryPolicyResponseSchema: GenMessage<GetRepositoryPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 30);
+  messageDesc(file_orbit_v1_repository, 31);
 
 /**
  * @generated from message orbit.v1.SetRepositoryPolicyRequest
@@ -1118,7 +1163,7 @@ export type SetRepositoryPolicyRequest = Message<"orbit.v1.SetRepositoryPolicyRe
  * Use `create(SetRepositoryPolicyRequestSchema)` to create a new message.
  */
 export const SetRepositoryPolicyRequestSchema: GenMessage<SetRepositoryPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 31);
+  messageDesc(file_orbit_v1_repository, 32);
 
 /**
  * @generated from message orbit.v1.SetRepositoryPolicyResponse
@@ -1135,7 +1180,7 @@ export type SetRepositoryPolicyResponse = Message<"orbit.v1.SetRepositoryPolicyR
  * Use `create(SetRepositoryPolicyResponseSchema)` to create a new message.
  */
 export const SetRepositoryPolicyResponseSchema: GenMessage<SetRepositoryPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 32);
+  messageDesc(file_orbit_v1_repository, 33);
 
 /**
  * @generated from message orbit.v1.CreateRepositoryFromTemplateRequest
@@ -1202,7 +1247,7 @@ export type CreateRepositoryFromTemplateRequest = Message<"orbit.v1.CreateReposi
  * Use `create(CreateRepositoryFromTemplateRequestSchema)` to create a new message.
  */
 export const CreateRepositoryFromTemplateRequestSchema: GenMessage<CreateRepositoryFromTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 33);
+  messageDesc(file_orbit_v1_repository, 34);
 
 /**
  * @generated from message orbit.v1.CreateRepositoryFromTemplateResponse
@@ -1221,7 +1266,7 @@ export type CreateRepositoryFromTemplateResponse = Message<"orbit.v1.CreateRepos
  * Use `create(CreateRepositoryFromTemplateResponseSchema)` to create a new message.
  */
 export const CreateRepositoryFromTemplateResponseSchema: GenMessage<CreateRepositoryFromTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_orbit_v1_repository, 34);
+  messageDesc(file_orbit_v1_repository, 35);
 
 /**
  * The repository catalog: every repository of the organisation, findable by owner, language, topic and lifecycle, and through SearchService (kind "repository").
