@@ -679,19 +679,19 @@ impl KnowledgeService {
             created_at: now,
             note: "created".into(),
         };
+        // Rendered before the write, and stored with the page in its transaction.
+        let (rendered, stored) = self.render_page(&page);
         self.deps
             .knowledge
-            .create_page(&page, &revision, &self.deps.ids.new_id())
+            .create_page(&page, &revision, &stored, &self.deps.ids.new_id())
             .await
             .map_err(store_err)?;
         self.poke_indexer();
-        let rendered = self.render_and_keep(&page).await;
         Ok(PageView { page, rendered })
     }
 
-    /// Renders a page's current revision and keeps the result in the store, so reads do not
-    /// render it again. Best effort: failing to keep it only costs a render on a later read.
-    async fn render_and_keep(&self, page: &Page) -> Rendered {
+    /// Renders a page's current revision, and the rendering to keep in the store.
+    fn render_page(&self, page: &Page) -> (Rendered, StoredRender) {
         let rendered = self.deps.markdown.render(&page.body);
         let stored = StoredRender {
             revision: page.revision,
@@ -699,6 +699,15 @@ impl KnowledgeService {
             html: rendered.html.clone(),
             headings: rendered.headings.clone(),
         };
+        (rendered, stored)
+    }
+
+    /// Renders a page's current revision and keeps the result in the store, so reads do not
+    /// render it again (for pages whose stored rendering is missing or out of date, e.g.
+    /// after a renderer upgrade). Best effort: failing to keep it only costs a render on a
+    /// later read.
+    async fn render_and_keep(&self, page: &Page) -> Rendered {
+        let (rendered, stored) = self.render_page(page);
         if let Err(error) = self
             .deps
             .knowledge
@@ -708,6 +717,46 @@ impl KnowledgeService {
             tracing::warn!(%error, page = %page.id, "could not keep the page's rendering");
         }
         rendered
+    }
+
+    /// Loads a page the actor may see without its rendering (for edits, moves, history):
+    /// from the cache if it is there, else one read of the page row alone, which is not put
+    /// in the cache (the caller is usually about to change the page).
+    async fn load_page_only(
+        &self,
+        actor: &Actor,
+        ws: &WorkspaceId,
+        role: Role,
+        id: &str,
+    ) -> Result<Page> {
+        let page_id = PageId::parse("id", id)?;
+        let page = match self.cache.get::<CachedPage>(&page_key(ws, &page_id)).await {
+            Some(c) => Page {
+                id: PageId::new(c.id),
+                workspace_id: WorkspaceId::new(c.workspace_id),
+                space_id: SpaceId::new(c.space_id),
+                parent_id: c.parent_id.map(PageId::new),
+                slug: PathSlug::parse("slug", &c.slug)?,
+                title: c.title,
+                body: c.body,
+                sort_order: c.sort_order,
+                revision: c.revision,
+                created_at: orbit_core::Timestamp(c.created_at),
+                updated_at: orbit_core::Timestamp(c.updated_at),
+                updated_by: UserId::new(c.updated_by),
+            },
+            None => self
+                .deps
+                .knowledge
+                .get_page(ws, &page_id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| page_not_found(id))?,
+        };
+        self.visible_space(actor, ws, role, page.space_id.as_str())
+            .await
+            .map_err(|_| page_not_found(id))?;
+        Ok(page)
     }
 
     /// Loads a page the actor may see, through the cache.
@@ -827,15 +876,22 @@ impl KnowledgeService {
             created_at: now,
             note,
         };
+        // Rendered before the write, and stored with the revision in its transaction.
+        let (rendered, stored) = self.render_page(&page);
         let result = self
             .deps
             .knowledge
-            .update_page(&page, &revision, base_revision, &self.deps.ids.new_id())
+            .update_page(
+                &page,
+                &revision,
+                &stored,
+                base_revision,
+                &self.deps.ids.new_id(),
+            )
             .await;
         self.cache.invalidate(vec![page_key(ws, &page.id)]).await;
         result.map_err(store_err)?;
         self.poke_indexer();
-        let rendered = self.render_and_keep(&page).await;
         Ok(PageView { page, rendered })
     }
 
@@ -859,7 +915,7 @@ impl KnowledgeService {
     ) -> Result<PageView> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         Self::require_base(base_revision)?;
-        let current = self.load_page(actor, &ws, role, id).await?.page;
+        let current = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied("viewers cannot edit pages".into()));
         }
@@ -902,7 +958,7 @@ impl KnowledgeService {
     ) -> Result<PageView> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         Self::require_base(base_revision)?;
-        let current = self.load_page(actor, &ws, role, id).await?.page;
+        let current = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied(
                 "viewers cannot restore revisions".into(),
@@ -938,7 +994,7 @@ impl KnowledgeService {
         position: i32,
     ) -> Result<()> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied("viewers cannot move pages".into()));
         }
@@ -983,7 +1039,7 @@ impl KnowledgeService {
 
     pub async fn delete_page(&self, actor: &Actor, workspace_id: &str, id: &str) -> Result<()> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied(
                 "viewers cannot delete pages".into(),
@@ -1042,7 +1098,7 @@ impl KnowledgeService {
         page_token: &str,
     ) -> Result<(Vec<RevisionSummary>, Option<String>)> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, page_id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, page_id).await?;
         let request = orbit_core::PageRequest::parse(page_size, page_token)?;
         let before =
             match &request.after {
@@ -1070,7 +1126,7 @@ impl KnowledgeService {
         revision: i64,
     ) -> Result<(Revision, String, Rendered)> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, page_id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, page_id).await?;
         let rev = self
             .deps
             .knowledge
