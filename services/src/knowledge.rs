@@ -72,6 +72,56 @@ struct CachedPage {
     headings: Vec<(u8, String, String)>,
 }
 
+/// A space with its members (restricted spaces only), cached for the visibility check that
+/// every page read makes.
+#[derive(Serialize, Deserialize)]
+struct CachedSpace {
+    id: String,
+    workspace_id: String,
+    slug: String,
+    name: String,
+    description: String,
+    visibility: String,
+    created_at: i64,
+    updated_at: i64,
+    members: Vec<String>,
+}
+
+impl CachedSpace {
+    fn new(space: &Space, members: &[UserId]) -> Self {
+        CachedSpace {
+            id: space.id.to_string(),
+            workspace_id: space.workspace_id.to_string(),
+            slug: space.slug.to_string(),
+            name: space.name.clone(),
+            description: space.description.clone(),
+            visibility: space.visibility.as_str().to_owned(),
+            created_at: space.created_at.0,
+            updated_at: space.updated_at.0,
+            members: members.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    /// The space, or `None` if the entry cannot be read back (then it is read anew).
+    fn into_parts(self) -> Option<(Space, Vec<String>)> {
+        let space = Space {
+            id: SpaceId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            slug: PathSlug::parse("slug", &self.slug).ok()?,
+            name: self.name,
+            description: self.description,
+            visibility: Visibility::parse(&self.visibility)?,
+            created_at: orbit_core::Timestamp(self.created_at),
+            updated_at: orbit_core::Timestamp(self.updated_at),
+        };
+        Some((space, self.members))
+    }
+}
+
+fn space_key(ws: &WorkspaceId, id: &SpaceId) -> String {
+    format!("space:{ws}:{id}")
+}
+
 fn page_key(ws: &WorkspaceId, id: &PageId) -> String {
     format!("page:{ws}:{id}")
 }
@@ -357,14 +407,43 @@ impl KnowledgeService {
         id: &str,
     ) -> Result<Space> {
         let space_id = SpaceId::parse("space_id", id)?;
-        let space = self
-            .deps
-            .knowledge
-            .get_space(ws, &space_id)
+        // Through the cache: every page read checks its space (writes to a space delete
+        // the entry).
+        let key = space_key(ws, &space_id);
+        let cached = self
+            .cache
+            .get::<CachedSpace>(&key)
             .await
-            .map_err(store_err)?
-            .ok_or_else(|| space_not_found(id))?;
-        if !self.can_see(actor, role, &space).await? {
+            .and_then(CachedSpace::into_parts);
+        let (space, members) = match cached {
+            Some(found) => found,
+            None => {
+                let space = self
+                    .deps
+                    .knowledge
+                    .get_space(ws, &space_id)
+                    .await
+                    .map_err(store_err)?
+                    .ok_or_else(|| space_not_found(id))?;
+                let members = if space.visibility == Visibility::Restricted {
+                    self.deps
+                        .knowledge
+                        .space_members(ws, &space.id)
+                        .await
+                        .map_err(store_err)?
+                } else {
+                    Vec::new()
+                };
+                self.cache
+                    .put(&key, &CachedSpace::new(&space, &members))
+                    .await;
+                (space, members.iter().map(|m| m.to_string()).collect())
+            }
+        };
+        let visible = space.visibility == Visibility::Workspace
+            || role.can_administer()
+            || members.iter().any(|m| m == actor.user.id.as_str());
+        if !visible {
             return Err(space_not_found(id));
         }
         Ok(space)
@@ -563,19 +642,19 @@ impl KnowledgeService {
             space.visibility = v;
         }
         space.updated_at = self.deps.clock.now();
-        self.deps
-            .knowledge
-            .update_space(&space)
-            .await
-            .map_err(store_err)?;
+        let updated = self.deps.knowledge.update_space(&space).await;
+        self.cache.invalidate(vec![space_key(&ws, &space.id)]).await;
+        updated.map_err(store_err)?;
         if let Some(members) = patch.members {
             let ids = self.resolve_users(&members).await?;
             self.ensure_workspace_members(&ws, &ids).await?;
-            self.deps
+            let set = self
+                .deps
                 .knowledge
                 .set_space_members(&ws, &space.id, &ids)
-                .await
-                .map_err(store_err)?;
+                .await;
+            self.cache.invalidate(vec![space_key(&ws, &space.id)]).await;
+            set.map_err(store_err)?;
         }
         self.view(space).await
     }
@@ -611,7 +690,13 @@ impl KnowledgeService {
             .await
             .map_err(store_err)?;
         self.cache
-            .invalidate(pages.iter().map(|p| page_key(&ws, p)).collect())
+            .invalidate(
+                pages
+                    .iter()
+                    .map(|p| page_key(&ws, p))
+                    .chain([space_key(&ws, &space.id)])
+                    .collect(),
+            )
             .await;
         self.poke_indexer();
         tracing::info!(workspace = %ws, space = %space.id, pages = pages.len(), "space deleted");
