@@ -32,6 +32,8 @@ pub struct StoredRender {
 /// - every query is scoped to one workspace: an id from another workspace is not found;
 /// - each page write (create, update, restore, delete, and deleting a space) records an
 ///   [`IndexJob`] in the same transaction, so the search index can never silently miss it;
+/// - a page created or saved is stored with its rendering in the same transaction: a read
+///   right after a save finds the rendering of the revision it reads;
 /// - `update_page` is a compare-and-set on the revision: it returns [`StoreError::Stale`]
 ///   with the current revision when `base_revision` is not the stored one;
 /// - page slugs are unique among siblings (`AlreadyExists`); a move never makes a page its
@@ -82,13 +84,14 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         job_prefix: &str,
     ) -> Result<Vec<PageId>, StoreError>;
 
-    /// Inserts a page and its first revision. A negative `sort_order` places it after its
-    /// last sibling. `NotFound` if the space, or the parent in that space, does not exist;
-    /// `AlreadyExists` if a sibling has the slug.
+    /// Inserts a page, its first revision and its rendering, in one transaction. A negative
+    /// `sort_order` places it after its last sibling. `NotFound` if the space, or the parent
+    /// in that space, does not exist; `AlreadyExists` if a sibling has the slug.
     async fn create_page(
         &self,
         page: &Page,
         first: &Revision,
+        render: &StoredRender,
         job_id: &str,
     ) -> Result<(), StoreError>;
     async fn get_page(
@@ -118,11 +121,13 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         space: &SpaceId,
     ) -> Result<Vec<PageSummary>, StoreError>;
     /// Saves a new revision of the page (title, slug, body, revision, update time and
-    /// author taken from `page`) if the stored revision is `base_revision`.
+    /// author taken from `page`) and its rendering, in one transaction, if the stored
+    /// revision is `base_revision` (otherwise nothing is written).
     async fn update_page(
         &self,
         page: &Page,
         revision: &Revision,
+        render: &StoredRender,
         base_revision: i64,
         job_id: &str,
     ) -> Result<(), StoreError>;

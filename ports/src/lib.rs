@@ -43,7 +43,8 @@ pub use object_store::{
 };
 pub use repository::{RepositoryIndexJob, RepositoryStore};
 pub use search::{
-    DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
+    DocKind, EXACT_TOTAL_UP_TO, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery,
+    SearchResults,
 };
 pub use secrets::{SealedSecret, SecretCipher, SecretError};
 pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};

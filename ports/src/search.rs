@@ -85,11 +85,21 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+/// Searches with text count their matches exactly up to this many; past it, `total` is a
+/// lower bound (at least this many match) and `total_is_lower_bound` is set. Bounding the
+/// count bounds a query's cost: ranking every match of a common word on a large index
+/// costs milliseconds of CPU. It is also Meilisearch's default `maxTotalHits`. Results
+/// never reach past this position for a search with text.
+pub const EXACT_TOTAL_UP_TO: u64 = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// How many documents match in all (exact or a documented estimate).
+    /// How many documents match: exact when `total_is_lower_bound` is false; otherwise at
+    /// least this many (at least [`EXACT_TOTAL_UP_TO`]).
     pub total: u64,
+    /// `total` is a lower bound: counting stopped there (see [`EXACT_TOTAL_UP_TO`]).
+    pub total_is_lower_bound: bool,
 }
 
 /// A full-text index. Embedded default: tantivy in the data directory; at scale: Meilisearch.

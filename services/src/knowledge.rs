@@ -72,6 +72,56 @@ struct CachedPage {
     headings: Vec<(u8, String, String)>,
 }
 
+/// A space with its members (restricted spaces only), cached for the visibility check that
+/// every page read makes.
+#[derive(Serialize, Deserialize)]
+struct CachedSpace {
+    id: String,
+    workspace_id: String,
+    slug: String,
+    name: String,
+    description: String,
+    visibility: String,
+    created_at: i64,
+    updated_at: i64,
+    members: Vec<String>,
+}
+
+impl CachedSpace {
+    fn new(space: &Space, members: &[UserId]) -> Self {
+        CachedSpace {
+            id: space.id.to_string(),
+            workspace_id: space.workspace_id.to_string(),
+            slug: space.slug.to_string(),
+            name: space.name.clone(),
+            description: space.description.clone(),
+            visibility: space.visibility.as_str().to_owned(),
+            created_at: space.created_at.0,
+            updated_at: space.updated_at.0,
+            members: members.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    /// The space, or `None` if the entry cannot be read back (then it is read anew).
+    fn into_parts(self) -> Option<(Space, Vec<String>)> {
+        let space = Space {
+            id: SpaceId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            slug: PathSlug::parse("slug", &self.slug).ok()?,
+            name: self.name,
+            description: self.description,
+            visibility: Visibility::parse(&self.visibility)?,
+            created_at: orbit_core::Timestamp(self.created_at),
+            updated_at: orbit_core::Timestamp(self.updated_at),
+        };
+        Some((space, self.members))
+    }
+}
+
+fn space_key(ws: &WorkspaceId, id: &SpaceId) -> String {
+    format!("space:{ws}:{id}")
+}
+
 fn page_key(ws: &WorkspaceId, id: &PageId) -> String {
     format!("page:{ws}:{id}")
 }
@@ -357,14 +407,43 @@ impl KnowledgeService {
         id: &str,
     ) -> Result<Space> {
         let space_id = SpaceId::parse("space_id", id)?;
-        let space = self
-            .deps
-            .knowledge
-            .get_space(ws, &space_id)
+        // Through the cache: every page read checks its space (writes to a space delete
+        // the entry).
+        let key = space_key(ws, &space_id);
+        let cached = self
+            .cache
+            .get::<CachedSpace>(&key)
             .await
-            .map_err(store_err)?
-            .ok_or_else(|| space_not_found(id))?;
-        if !self.can_see(actor, role, &space).await? {
+            .and_then(CachedSpace::into_parts);
+        let (space, members) = match cached {
+            Some(found) => found,
+            None => {
+                let space = self
+                    .deps
+                    .knowledge
+                    .get_space(ws, &space_id)
+                    .await
+                    .map_err(store_err)?
+                    .ok_or_else(|| space_not_found(id))?;
+                let members = if space.visibility == Visibility::Restricted {
+                    self.deps
+                        .knowledge
+                        .space_members(ws, &space.id)
+                        .await
+                        .map_err(store_err)?
+                } else {
+                    Vec::new()
+                };
+                self.cache
+                    .put(&key, &CachedSpace::new(&space, &members))
+                    .await;
+                (space, members.iter().map(|m| m.to_string()).collect())
+            }
+        };
+        let visible = space.visibility == Visibility::Workspace
+            || role.can_administer()
+            || members.iter().any(|m| m == actor.user.id.as_str());
+        if !visible {
             return Err(space_not_found(id));
         }
         Ok(space)
@@ -563,19 +642,19 @@ impl KnowledgeService {
             space.visibility = v;
         }
         space.updated_at = self.deps.clock.now();
-        self.deps
-            .knowledge
-            .update_space(&space)
-            .await
-            .map_err(store_err)?;
+        let updated = self.deps.knowledge.update_space(&space).await;
+        self.cache.invalidate(vec![space_key(&ws, &space.id)]).await;
+        updated.map_err(store_err)?;
         if let Some(members) = patch.members {
             let ids = self.resolve_users(&members).await?;
             self.ensure_workspace_members(&ws, &ids).await?;
-            self.deps
+            let set = self
+                .deps
                 .knowledge
                 .set_space_members(&ws, &space.id, &ids)
-                .await
-                .map_err(store_err)?;
+                .await;
+            self.cache.invalidate(vec![space_key(&ws, &space.id)]).await;
+            set.map_err(store_err)?;
         }
         self.view(space).await
     }
@@ -611,7 +690,13 @@ impl KnowledgeService {
             .await
             .map_err(store_err)?;
         self.cache
-            .invalidate(pages.iter().map(|p| page_key(&ws, p)).collect())
+            .invalidate(
+                pages
+                    .iter()
+                    .map(|p| page_key(&ws, p))
+                    .chain([space_key(&ws, &space.id)])
+                    .collect(),
+            )
             .await;
         self.poke_indexer();
         tracing::info!(workspace = %ws, space = %space.id, pages = pages.len(), "space deleted");
@@ -679,19 +764,19 @@ impl KnowledgeService {
             created_at: now,
             note: "created".into(),
         };
+        // Rendered before the write, and stored with the page in its transaction.
+        let (rendered, stored) = self.render_page(&page);
         self.deps
             .knowledge
-            .create_page(&page, &revision, &self.deps.ids.new_id())
+            .create_page(&page, &revision, &stored, &self.deps.ids.new_id())
             .await
             .map_err(store_err)?;
         self.poke_indexer();
-        let rendered = self.render_and_keep(&page).await;
         Ok(PageView { page, rendered })
     }
 
-    /// Renders a page's current revision and keeps the result in the store, so reads do not
-    /// render it again. Best effort: failing to keep it only costs a render on a later read.
-    async fn render_and_keep(&self, page: &Page) -> Rendered {
+    /// Renders a page's current revision, and the rendering to keep in the store.
+    fn render_page(&self, page: &Page) -> (Rendered, StoredRender) {
         let rendered = self.deps.markdown.render(&page.body);
         let stored = StoredRender {
             revision: page.revision,
@@ -699,6 +784,15 @@ impl KnowledgeService {
             html: rendered.html.clone(),
             headings: rendered.headings.clone(),
         };
+        (rendered, stored)
+    }
+
+    /// Renders a page's current revision and keeps the result in the store, so reads do not
+    /// render it again (for pages whose stored rendering is missing or out of date, e.g.
+    /// after a renderer upgrade). Best effort: failing to keep it only costs a render on a
+    /// later read.
+    async fn render_and_keep(&self, page: &Page) -> Rendered {
+        let (rendered, stored) = self.render_page(page);
         if let Err(error) = self
             .deps
             .knowledge
@@ -708,6 +802,46 @@ impl KnowledgeService {
             tracing::warn!(%error, page = %page.id, "could not keep the page's rendering");
         }
         rendered
+    }
+
+    /// Loads a page the actor may see without its rendering (for edits, moves, history):
+    /// from the cache if it is there, else one read of the page row alone, which is not put
+    /// in the cache (the caller is usually about to change the page).
+    async fn load_page_only(
+        &self,
+        actor: &Actor,
+        ws: &WorkspaceId,
+        role: Role,
+        id: &str,
+    ) -> Result<Page> {
+        let page_id = PageId::parse("id", id)?;
+        let page = match self.cache.get::<CachedPage>(&page_key(ws, &page_id)).await {
+            Some(c) => Page {
+                id: PageId::new(c.id),
+                workspace_id: WorkspaceId::new(c.workspace_id),
+                space_id: SpaceId::new(c.space_id),
+                parent_id: c.parent_id.map(PageId::new),
+                slug: PathSlug::parse("slug", &c.slug)?,
+                title: c.title,
+                body: c.body,
+                sort_order: c.sort_order,
+                revision: c.revision,
+                created_at: orbit_core::Timestamp(c.created_at),
+                updated_at: orbit_core::Timestamp(c.updated_at),
+                updated_by: UserId::new(c.updated_by),
+            },
+            None => self
+                .deps
+                .knowledge
+                .get_page(ws, &page_id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| page_not_found(id))?,
+        };
+        self.visible_space(actor, ws, role, page.space_id.as_str())
+            .await
+            .map_err(|_| page_not_found(id))?;
+        Ok(page)
     }
 
     /// Loads a page the actor may see, through the cache.
@@ -827,15 +961,22 @@ impl KnowledgeService {
             created_at: now,
             note,
         };
+        // Rendered before the write, and stored with the revision in its transaction.
+        let (rendered, stored) = self.render_page(&page);
         let result = self
             .deps
             .knowledge
-            .update_page(&page, &revision, base_revision, &self.deps.ids.new_id())
+            .update_page(
+                &page,
+                &revision,
+                &stored,
+                base_revision,
+                &self.deps.ids.new_id(),
+            )
             .await;
         self.cache.invalidate(vec![page_key(ws, &page.id)]).await;
         result.map_err(store_err)?;
         self.poke_indexer();
-        let rendered = self.render_and_keep(&page).await;
         Ok(PageView { page, rendered })
     }
 
@@ -859,7 +1000,7 @@ impl KnowledgeService {
     ) -> Result<PageView> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         Self::require_base(base_revision)?;
-        let current = self.load_page(actor, &ws, role, id).await?.page;
+        let current = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied("viewers cannot edit pages".into()));
         }
@@ -902,7 +1043,7 @@ impl KnowledgeService {
     ) -> Result<PageView> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         Self::require_base(base_revision)?;
-        let current = self.load_page(actor, &ws, role, id).await?.page;
+        let current = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied(
                 "viewers cannot restore revisions".into(),
@@ -938,7 +1079,7 @@ impl KnowledgeService {
         position: i32,
     ) -> Result<()> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied("viewers cannot move pages".into()));
         }
@@ -983,7 +1124,7 @@ impl KnowledgeService {
 
     pub async fn delete_page(&self, actor: &Actor, workspace_id: &str, id: &str) -> Result<()> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, id).await?;
         if !role.can_write() {
             return Err(Error::PermissionDenied(
                 "viewers cannot delete pages".into(),
@@ -1042,7 +1183,7 @@ impl KnowledgeService {
         page_token: &str,
     ) -> Result<(Vec<RevisionSummary>, Option<String>)> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, page_id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, page_id).await?;
         let request = orbit_core::PageRequest::parse(page_size, page_token)?;
         let before =
             match &request.after {
@@ -1070,7 +1211,7 @@ impl KnowledgeService {
         revision: i64,
     ) -> Result<(Revision, String, Rendered)> {
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
-        let page = self.load_page(actor, &ws, role, page_id).await?.page;
+        let page = self.load_page_only(actor, &ws, role, page_id).await?;
         let rev = self
             .deps
             .knowledge

@@ -32,6 +32,8 @@ pub struct SearchService {
 pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     pub total: u64,
+    /// `total` is a lower bound: at least that many match (see `EXACT_TOTAL_UP_TO`).
+    pub total_is_lower_bound: bool,
     pub next: Option<String>,
 }
 
@@ -113,6 +115,7 @@ impl SearchService {
             return Ok(SearchPage {
                 hits: Vec::new(),
                 total: 0,
+                total_is_lower_bound: false,
                 next: None,
             });
         }
@@ -134,6 +137,7 @@ impl SearchService {
         Ok(SearchPage {
             hits: results.hits,
             total: results.total,
+            total_is_lower_bound: results.total_is_lower_bound,
             next,
         })
     }

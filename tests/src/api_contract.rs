@@ -123,7 +123,14 @@ where
     ));
     // The same slug in another workspace is fine.
     s.create_api(
-        &api("a-9", "a-w2", "pets", ApiFormat::OpenApi, "team-a", &[]),
+        &api(
+            "a-9",
+            "a-w2",
+            "pets",
+            ApiFormat::OpenApi,
+            "team-a",
+            &["public"],
+        ),
         "job-9",
     )
     .await
@@ -179,6 +186,16 @@ where
     assert_eq!(
         slugs(&s.list_apis(&w1, &f, None, 10).await.unwrap()),
         ["events", "graph", "pets"]
+    );
+    assert_eq!(
+        slugs(&s.list_apis(&w1, &f, Some("events"), 1).await.unwrap()),
+        ["graph", "pets"],
+        "a tag's list pages on from the cursor, overfetching by one"
+    );
+    assert_eq!(
+        slugs(&s.list_apis(&w2, &f, None, 10).await.unwrap()),
+        ["pets"],
+        "a tag lists only its workspace's APIs"
     );
     let f = ApiFilter {
         tag: Some("public".into()),

@@ -194,22 +194,34 @@ where
 
     // Pages.
     let root = page("k-p1", "k-w1", "k-s1", None, "intro", 0);
-    s.create_page(&root, &first(&root), "job-1").await.unwrap();
+    s.create_page(&root, &first(&root), &rendered(&root), "job-1")
+        .await
+        .unwrap();
     let child = page("k-p2", "k-w1", "k-s1", Some("k-p1"), "setup", 0);
-    s.create_page(&child, &first(&child), "job-2")
+    s.create_page(&child, &first(&child), &rendered(&child), "job-2")
         .await
         .unwrap();
     let grandchild = page("k-p3", "k-w1", "k-s1", Some("k-p2"), "linux", 0);
-    s.create_page(&grandchild, &first(&grandchild), "job-3")
-        .await
-        .unwrap();
+    s.create_page(
+        &grandchild,
+        &first(&grandchild),
+        &rendered(&grandchild),
+        "job-3",
+    )
+    .await
+    .unwrap();
     let same_slug_elsewhere = page("k-p4", "k-w1", "k-s1", Some("k-p1"), "intro", 1);
-    s.create_page(&same_slug_elsewhere, &first(&same_slug_elsewhere), "job-4")
-        .await
-        .unwrap();
+    s.create_page(
+        &same_slug_elsewhere,
+        &first(&same_slug_elsewhere),
+        &rendered(&same_slug_elsewhere),
+        "job-4",
+    )
+    .await
+    .unwrap();
     let dup = page("k-p5", "k-w1", "k-s1", None, "intro", 1);
     let err = s
-        .create_page(&dup, &first(&dup), "job-5")
+        .create_page(&dup, &first(&dup), &rendered(&dup), "job-5")
         .await
         .unwrap_err();
     assert!(
@@ -218,13 +230,13 @@ where
     );
     let orphan = page("k-p6", "k-w1", "k-s1", Some("k-nope"), "orphan", 0);
     let err = s
-        .create_page(&orphan, &first(&orphan), "job-6")
+        .create_page(&orphan, &first(&orphan), &rendered(&orphan), "job-6")
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     let cross = page("k-p7", "k-w1", "k-s2", Some("k-p1"), "cross", 0);
     let err = s
-        .create_page(&cross, &first(&cross), "job-7")
+        .create_page(&cross, &first(&cross), &rendered(&cross), "job-7")
         .await
         .unwrap_err();
     assert!(
@@ -233,7 +245,7 @@ where
     );
     let foreign = page("k-p8", "k-w2", "k-s1", None, "foreign", 0);
     let err = s
-        .create_page(&foreign, &first(&foreign), "job-8")
+        .create_page(&foreign, &first(&foreign), &rendered(&foreign), "job-8")
         .await
         .unwrap_err();
     assert!(
@@ -284,8 +296,13 @@ where
         created_at: Timestamp(20),
         ..first(&root)
     };
-    s.update_page(&edit, &rev2, 1, "job-9").await.unwrap();
-    let stale = s.update_page(&edit, &rev2, 1, "job-10").await.unwrap_err();
+    s.update_page(&edit, &rev2, &rendered(&edit), 1, "job-9")
+        .await
+        .unwrap();
+    let stale = s
+        .update_page(&edit, &rev2, &rendered(&edit), 1, "job-10")
+        .await
+        .unwrap_err();
     assert_eq!(
         stale,
         StoreError::Stale { current: 2 },
@@ -294,7 +311,7 @@ where
     let mut foreign_edit = edit.clone();
     foreign_edit.workspace_id = w2.clone();
     assert!(matches!(
-        s.update_page(&foreign_edit, &rev2, 2, "job-11")
+        s.update_page(&foreign_edit, &rev2, &rendered(&foreign_edit), 2, "job-11")
             .await
             .unwrap_err(),
         StoreError::NotFound(_)
@@ -414,7 +431,7 @@ where
 
     // Reindexing walks every page of every workspace in id order.
     let other = page("k-p9", "k-w2", "k-s3", None, "other", 0);
-    s.create_page(&other, &first(&other), "job-14")
+    s.create_page(&other, &first(&other), &rendered(&other), "job-14")
         .await
         .unwrap();
     let mut all = Vec::new();
@@ -466,7 +483,18 @@ where
     assert!(s.list_spaces(&w2).await.unwrap().is_empty());
 
     renders(s).await;
+    saved_with_rendering(s).await;
     concurrent_moves(store.clone()).await;
+}
+
+/// The rendering a page is written with: of its revision, naming it in the HTML.
+fn rendered(p: &Page) -> StoredRender {
+    StoredRender {
+        revision: p.revision,
+        renderer: 1,
+        html: format!("<p>{} at revision {}</p>", p.id, p.revision),
+        headings: vec![(1, p.title.clone(), p.slug.to_string())],
+    }
 }
 
 fn render(revision: i64, html: &str) -> StoredRender {
@@ -497,10 +525,13 @@ async fn renders(s: &dyn KnowledgeStore) {
     .await
     .unwrap();
     let p = page("k-pr", "k-w1", "k-sr", None, "rendered", 0);
-    s.create_page(&p, &first(&p), "job-r1").await.unwrap();
+    s.create_page(&p, &first(&p), &rendered(&p), "job-r1")
+        .await
+        .unwrap();
     assert_eq!(
         s.get_page_with_render(&w1, &id).await.unwrap(),
-        Some((p.clone(), None))
+        Some((p.clone(), Some(rendered(&p)))),
+        "a page is created with its rendering"
     );
     assert_eq!(
         s.get_page_with_render(&w2, &id).await.unwrap(),
@@ -549,6 +580,90 @@ async fn renders(s: &dyn KnowledgeStore) {
     drain_jobs(s).await;
 }
 
+/// A page is created and saved together with its rendering: a read finds the rendering of
+/// the revision it reads, and a save that is refused writes neither the page nor the
+/// rendering.
+async fn saved_with_rendering(s: &dyn KnowledgeStore) {
+    let w1 = WorkspaceId::new("k-w1");
+    s.create_space(
+        &space("k-st", "k-w1", "together", Visibility::Workspace),
+        &[],
+    )
+    .await
+    .unwrap();
+    let p = page("k-pt", "k-w1", "k-st", None, "together", 0);
+    s.create_page(&p, &first(&p), &rendered(&p), "job-t1")
+        .await
+        .unwrap();
+    let sibling = page("k-pt2", "k-w1", "k-st", None, "taken", 1);
+    s.create_page(&sibling, &first(&sibling), &rendered(&sibling), "job-t2")
+        .await
+        .unwrap();
+
+    let mut edit = p.clone();
+    edit.body = "Second body".into();
+    edit.revision = 2;
+    edit.updated_at = Timestamp(30);
+    let rev2 = Revision {
+        revision: 2,
+        body: edit.body.clone(),
+        created_at: Timestamp(30),
+        note: "edited".into(),
+        ..first(&p)
+    };
+    s.update_page(&edit, &rev2, &rendered(&edit), 1, "job-t3")
+        .await
+        .unwrap();
+    let (read, render) = s.get_page_with_render(&w1, &p.id).await.unwrap().unwrap();
+    assert_eq!((read.revision, read.body.as_str()), (2, "Second body"));
+    assert_eq!(
+        render,
+        Some(rendered(&edit)),
+        "the save wrote revision 2's rendering with it"
+    );
+
+    // Refused saves leave page and rendering as they were.
+    let mut late = edit.clone();
+    late.body = "Lost edit".into();
+    late.revision = 3;
+    let rev3 = Revision {
+        revision: 3,
+        body: late.body.clone(),
+        ..rev2.clone()
+    };
+    let mut late_render = rendered(&late);
+    late_render.html = "<p>must not be stored</p>".into();
+    assert_eq!(
+        s.update_page(&late, &rev3, &late_render, 1, "job-t4")
+            .await
+            .unwrap_err(),
+        StoreError::Stale { current: 2 }
+    );
+    let mut clash = late.clone();
+    clash.slug = PathSlug::parse("slug", "taken").unwrap();
+    assert!(matches!(
+        s.update_page(&clash, &rev3, &late_render, 2, "job-t5")
+            .await
+            .unwrap_err(),
+        StoreError::AlreadyExists(_)
+    ));
+    let (read, render) = s.get_page_with_render(&w1, &p.id).await.unwrap().unwrap();
+    assert_eq!((read.revision, read.body.as_str()), (2, "Second body"));
+    assert_eq!(
+        render,
+        Some(rendered(&edit)),
+        "no rendering of a refused save"
+    );
+    assert!(
+        s.get_revision(&w1, &p.id, 3).await.unwrap().is_none(),
+        "no revision of a refused save"
+    );
+
+    s.delete_page(&w1, &p.id, "job-t6").await.unwrap();
+    s.delete_page(&w1, &sibling.id, "job-t7").await.unwrap();
+    drain_jobs(s).await;
+}
+
 /// Two pages moved under each other at the same moment: at most one move may win.
 async fn concurrent_moves<S: KnowledgeStore + WorkspaceStore + UserStore>(s: Arc<S>) {
     let w1 = WorkspaceId::new("k-w1");
@@ -559,7 +674,7 @@ async fn concurrent_moves<S: KnowledgeStore + WorkspaceStore + UserStore>(s: Arc
         let (a, b) = (format!("k-ra{round}"), format!("k-rb{round}"));
         for (id, slug) in [(&a, format!("a{round}")), (&b, format!("b{round}"))] {
             let p = page(id, "k-w1", "k-race", None, &slug, 0);
-            s.create_page(&p, &first(&p), &format!("job-{id}"))
+            s.create_page(&p, &first(&p), &rendered(&p), &format!("job-{id}"))
                 .await
                 .unwrap();
         }

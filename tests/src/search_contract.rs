@@ -3,7 +3,7 @@
 //! server) without seeing each other's documents.
 
 use orbit_core::WorkspaceId;
-use orbit_ports::{DocKind, SearchDoc, SearchIndex, SearchQuery, SearchResults};
+use orbit_ports::{DocKind, EXACT_TOTAL_UP_TO, SearchDoc, SearchIndex, SearchQuery, SearchResults};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -448,6 +448,7 @@ pub async fn run(index: &dyn SearchIndex) {
         page.offset = offset;
         let results = search(index, &page).await;
         assert_eq!(results.total, 7, "{name}: total at offset {offset}");
+        assert!(!results.total_is_lower_bound, "{name}: 7 is an exact count");
         assert_eq!(
             results.hits.len(),
             if offset == 6 { 1 } else { 3 },
@@ -526,6 +527,89 @@ pub async fn run(index: &dyn SearchIndex) {
     index.delete_workspace(&a).await.unwrap();
     index.refresh().await.unwrap();
     assert_eq!(index.count().await.unwrap(), count_before);
+
+    capped_count(index).await;
+}
+
+/// A search with text counts its matches exactly up to `EXACT_TOTAL_UP_TO` and says when it
+/// stopped there; fewer matches are counted exactly.
+async fn capped_count(index: &dyn SearchIndex) {
+    let name = index.name();
+    let cap = EXACT_TOTAL_UP_TO as usize;
+    let c = fresh_workspace("cap");
+    let mut docs: Vec<SearchDoc> = (0..cap + 5)
+        .map(|i| {
+            doc(
+                &c,
+                DocKind::Page,
+                &format!("w-{i}"),
+                OPEN_SPACE,
+                [&format!("Wombat census {i}"), "Counted at dusk.", ""],
+                i as i64,
+            )
+        })
+        .collect();
+    docs.extend((0..3).map(|i| {
+        doc(
+            &c,
+            DocKind::Page,
+            &format!("p-{i}"),
+            OPEN_SPACE,
+            [&format!("Platypus sighting {i}"), "By the river.", ""],
+            i,
+        )
+    }));
+    for chunk in docs.chunks(500) {
+        index.upsert(chunk).await.expect("upsert");
+    }
+    index.refresh().await.unwrap();
+
+    let many = search(index, &query(&c, "wombat")).await;
+    assert!(
+        many.total_is_lower_bound,
+        "{name}: {} matches are more than the exact count covers",
+        cap + 5
+    );
+    assert!(
+        many.total >= EXACT_TOTAL_UP_TO,
+        "{name}: at least {cap} match, got {}",
+        many.total
+    );
+    assert_eq!(many.hits.len(), 50, "{name}: a full first page");
+    assert!(
+        many.hits
+            .iter()
+            .all(|h| h.title.starts_with("Wombat census")),
+        "{name}: only matches"
+    );
+    let mut deep = query(&c, "wombat");
+    deep.offset = cap - 10;
+    deep.limit = 50;
+    let deep = search(index, &deep).await;
+    assert!(
+        deep.hits.len() <= 10,
+        "{name}: no hit past position {cap} ({} hits from {})",
+        deep.hits.len(),
+        cap - 10
+    );
+
+    let few = search(index, &query(&c, "platypus")).await;
+    assert_eq!(
+        (few.total, few.total_is_lower_bound, few.hits.len()),
+        (3, false, 3),
+        "{name}: a few matches are counted exactly"
+    );
+    let listed = search(index, &query(&c, "")).await;
+    assert!(
+        listed.total >= EXACT_TOTAL_UP_TO
+            && (listed.total_is_lower_bound || listed.total == (cap + 8) as u64),
+        "{name}: empty text counts at least {cap}, exactly unless it says otherwise (got {}, lower bound: {})",
+        listed.total,
+        listed.total_is_lower_bound
+    );
+
+    index.delete_workspace(&c).await.unwrap();
+    index.refresh().await.unwrap();
 }
 
 /// Documents written by [`seed_for_reopen`], to be found again after reopening an index.

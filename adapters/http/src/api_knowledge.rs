@@ -378,6 +378,7 @@ async fn search(s: AppState, a: Actor, r: pb::SearchRequest) -> Result<pb::Searc
             .collect(),
         total: page.total as i64,
         next_page_token: page.next.unwrap_or_default(),
+        total_is_lower_bound: page.total_is_lower_bound,
     })
 }
 

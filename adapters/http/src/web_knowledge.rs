@@ -1598,6 +1598,7 @@ async fn search(
         "search.html",
         context! {
             q => text, first => offset + 1, last => offset + results.len(), total => page.total,
+            more => page.total_is_lower_bound,
             results, next_href, first_href,
         },
     )

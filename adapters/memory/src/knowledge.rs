@@ -248,6 +248,7 @@ impl KnowledgeStore for MemoryStore {
         &self,
         page: &Page,
         first: &Revision,
+        render: &StoredRender,
         job_id: &str,
     ) -> Result<(), StoreError> {
         let mut s = self.lock();
@@ -288,6 +289,7 @@ impl KnowledgeStore for MemoryStore {
         k.pages.insert(page.id.clone(), page.clone());
         k.revisions
             .insert((page.id.clone(), first.revision), first.clone());
+        k.renders.insert(page.id.clone(), render.clone());
         k.job(job_id, &page.workspace_id, &page.id);
         Ok(())
     }
@@ -367,6 +369,7 @@ impl KnowledgeStore for MemoryStore {
         &self,
         page: &Page,
         revision: &Revision,
+        render: &StoredRender,
         base_revision: i64,
         job_id: &str,
     ) -> Result<(), StoreError> {
@@ -403,6 +406,7 @@ impl KnowledgeStore for MemoryStore {
         stored.updated_by = page.updated_by.clone();
         k.revisions
             .insert((page.id.clone(), revision.revision), revision.clone());
+        k.renders.insert(page.id.clone(), render.clone());
         k.job(job_id, &page.workspace_id, &page.id);
         Ok(())
     }

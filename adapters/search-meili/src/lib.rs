@@ -20,7 +20,8 @@
 //! the more recently updated document first; empty text lists the most recently updated.
 //!
 //! `total` is Meilisearch's `estimatedTotalHits` (an estimate, capped by the index's
-//! `pagination.maxTotalHits`, 1000 by default, which also bounds `offset + limit`).
+//! `pagination.maxTotalHits`, 1000 by default, which also bounds `offset + limit`); at that
+//! cap (the port's `EXACT_TOTAL_UP_TO`) `total_is_lower_bound` is set.
 //!
 //! Snippets: the body cropped to about 30 words around the match, matches wrapped in
 //! `<mark>…</mark>`. Meilisearch does not escape the text, so the highlight tags are
@@ -38,7 +39,8 @@ use meilisearch_sdk::task_info::TaskInfo;
 use meilisearch_sdk::tasks::{Task, TasksSearchQuery};
 use orbit_core::WorkspaceId;
 use orbit_ports::{
-    DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
+    DocKind, EXACT_TOTAL_UP_TO, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery,
+    SearchResults,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -439,7 +441,13 @@ impl SearchIndex for MeiliIndex {
                 score: hit.ranking_score.unwrap_or(0.0) as f32,
             });
         }
-        Ok(SearchResults { hits, total })
+        Ok(SearchResults {
+            hits,
+            total,
+            // Meilisearch stops counting at `maxTotalHits` (1000 by default, the port's
+            // EXACT_TOTAL_UP_TO).
+            total_is_lower_bound: total >= EXACT_TOTAL_UP_TO,
+        })
     }
 
     async fn count(&self) -> Result<u64, SearchError> {

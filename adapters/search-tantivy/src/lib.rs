@@ -20,8 +20,14 @@
 //! characters also with one typo (two from 8 characters) at a lower weight. Equal scores
 //! rank the more recently updated document first. Empty text lists the most recently updated
 //! documents (all filters still apply; their score is 0). At most [`MAX_WORDS`] words of a
-//! query are used. `total` is exact; a page holds at most [`MAX_LIMIT`] hits, and no hit
-//! past position [`MAX_WINDOW`] is returned.
+//! query are used. A page holds at most [`MAX_LIMIT`] hits.
+//!
+//! Counting: a query with words counts its matches exactly up to
+//! [`orbit_ports::EXACT_TOTAL_UP_TO`] (1,000) and stops there (`total_is_lower_bound`); its
+//! hits are the best of those first matches (segments visited most recently written first)
+//! and no hit past that position is returned. Scoring every match of a common word on a
+//! large index (tens of thousands) was most of a search's cost. Empty text counts exactly,
+//! and no hit past position [`MAX_WINDOW`] is returned.
 //!
 //! Snippets: the best fragment of the body (at most 200 bytes) around the words that matched
 //! (exactly, by prefix or with a typo), matches in `<mark>…</mark>`, everything else
@@ -35,7 +41,8 @@ mod text;
 use async_trait::async_trait;
 use orbit_core::WorkspaceId;
 use orbit_ports::{
-    DocKind, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery, SearchResults,
+    DocKind, EXACT_TOTAL_UP_TO, SearchDoc, SearchError, SearchHit, SearchIndex, SearchQuery,
+    SearchResults,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -65,7 +72,8 @@ pub const COMMIT_INTERVAL: Duration = Duration::from_millis(200);
 const WRITER_HEAP_BYTES: usize = 50_000_000;
 /// A page holds at most this many hits; larger limits are lowered to it.
 pub const MAX_LIMIT: usize = 1_000;
-/// Hits past this position (offset + limit) are not returned (`total` still counts them).
+/// Hits of an empty-text listing past this position (offset + limit) are not returned
+/// (`total` still counts them).
 pub const MAX_WINDOW: usize = 10_000;
 /// The name under which the text analyzer is registered in the index.
 const ANALYZER: &str = "orbit_text";
@@ -226,8 +234,34 @@ impl Inner {
         self.mark_dirty();
     }
 
-    fn filter(&self, query: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
+    /// The filter clauses of a query. A filter that every document of the index passes is
+    /// left out (e.g. the workspace filter when the index holds one workspace, the
+    /// visibility filter when the caller may see every space): the results are the same, and
+    /// intersecting with it would cost a step per matching document. Each document has
+    /// exactly one workspace, kind and space, so a filter passes every document when the
+    /// documents holding its values add up to all of them (deleted documents included).
+    fn filter(
+        &self,
+        query: &SearchQuery,
+        searcher: &tantivy::Searcher,
+    ) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.fields;
+        let all_docs: u64 = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.max_doc()))
+            .sum();
+        let passes_all = |field: Field, values: &[&str]| -> bool {
+            let distinct: std::collections::BTreeSet<&str> = values.iter().copied().collect();
+            let mut holding = 0u64;
+            for value in distinct {
+                match searcher.doc_freq(&Term::from_field_text(field, value)) {
+                    Ok(n) => holding += n,
+                    Err(_) => return false,
+                }
+            }
+            holding >= all_docs
+        };
         let term = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_text(field, value),
@@ -245,21 +279,25 @@ impl Inner {
             (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
         };
 
-        let mut clauses = vec![filter(term(f.workspace_id, query.workspace_id.as_str()))];
-        if !query.kinds.is_empty() {
-            clauses.push(filter(any_of(
-                f.kind,
-                &mut query.kinds.iter().map(|k| k.as_str()),
-            )));
+        let mut clauses = Vec::new();
+        let workspace = [query.workspace_id.as_str()];
+        if !passes_all(f.workspace_id, &workspace) {
+            clauses.push(filter(term(f.workspace_id, workspace[0])));
+        }
+        let kinds: Vec<&str> = query.kinds.iter().map(|k| k.as_str()).collect();
+        if !kinds.is_empty() && !passes_all(f.kind, &kinds) {
+            clauses.push(filter(any_of(f.kind, &mut kinds.iter().copied())));
         }
         // Visible: outside any space, or in a space the caller may see.
-        let visible = std::iter::once("").chain(query.allowed_spaces.iter().map(String::as_str));
-        clauses.push(filter(any_of(f.space_id, &mut visible.into_iter())));
-        if !query.only_spaces.is_empty() {
-            clauses.push(filter(any_of(
-                f.space_id,
-                &mut query.only_spaces.iter().map(String::as_str),
-            )));
+        let visible: Vec<&str> = std::iter::once("")
+            .chain(query.allowed_spaces.iter().map(String::as_str))
+            .collect();
+        if !passes_all(f.space_id, &visible) {
+            clauses.push(filter(any_of(f.space_id, &mut visible.iter().copied())));
+        }
+        let only: Vec<&str> = query.only_spaces.iter().map(String::as_str).collect();
+        if !only.is_empty() && !passes_all(f.space_id, &only) {
+            clauses.push(filter(any_of(f.space_id, &mut only.iter().copied())));
         }
         clauses
     }
@@ -328,23 +366,35 @@ impl Inner {
         words: &[text::QueryWord],
     ) -> Result<SearchResults, SearchError> {
         let f = self.fields;
-        let mut clauses = self.filter(query);
+        let searcher = self.reader.searcher();
+        let mut clauses = self.filter(query, &searcher);
         for word in words {
             clauses.push((Occur::Must, self.word_query(word)));
         }
+        if clauses.is_empty() {
+            // No text and no filter left: every document, unscored.
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(tantivy::query::AllQuery),
+                    0.0,
+                )),
+            ));
+        }
         let tantivy_query = BooleanQuery::new(clauses);
 
-        let searcher = self.reader.searcher();
         let limit = query
             .limit
             .min(MAX_LIMIT)
             .min(MAX_WINDOW.saturating_sub(query.offset));
-        let (total, found): (usize, Vec<(Score, DocAddress)>) = if limit == 0 {
+        let (total, found): (usize, Vec<(Score, DocAddress)>) = if !words.is_empty() {
+            self.best_matches(&searcher, &tantivy_query, query.offset, limit)?
+        } else if limit == 0 {
             let total = searcher
                 .search(&tantivy_query, &Count)
                 .map_err(|e| unavailable("search", e))?;
             (total, Vec::new())
-        } else if words.is_empty() {
+        } else {
             let newest = TopDocs::with_limit(limit)
                 .and_offset(query.offset)
                 .order_by_fast_field::<i64>("updated_at", Order::Desc);
@@ -357,30 +407,7 @@ impl Inner {
                     .map(|(_, address)| (0.0, address))
                     .collect(),
             )
-        } else {
-            // Score first; on equal scores the more recently updated document first.
-            let best = TopDocs::with_limit(limit)
-                .and_offset(query.offset)
-                .tweak_score(|segment: &SegmentReader| {
-                    let updated_at = segment
-                        .fast_fields()
-                        .i64("updated_at")
-                        .map(|column| column.first_or_default_col(0));
-                    let updated_at =
-                        updated_at.expect("updated_at is a fast i64 field of the schema");
-                    move |doc: DocId, score: Score| (score, updated_at.get_val(doc))
-                });
-            let (total, docs) = searcher
-                .search(&tantivy_query, &(Count, best))
-                .map_err(|e| unavailable("search", e))?;
-            (
-                total,
-                docs.into_iter()
-                    .map(|((score, _), address)| (score, address))
-                    .collect(),
-            )
         };
-
         let mut hits = Vec::with_capacity(found.len());
         for (score, address) in found {
             let doc: TantivyDocument = searcher
@@ -406,14 +433,127 @@ impl Inner {
                 id: text_of(f.id),
                 space_id: text_of(f.space_id),
                 title: text_of(f.title),
-                snippet: text::snippet(&self.analyzer, f.body, body, words),
+                snippet: text::snippet(&self.analyzer, body, words),
                 score,
             });
         }
+        let total = total as u64;
         Ok(SearchResults {
             hits,
-            total: total as u64,
+            total,
+            total_is_lower_bound: !words.is_empty() && total >= EXACT_TOTAL_UP_TO,
         })
+    }
+
+    /// The best `limit` matches after `offset` by score (on equal scores the more recently
+    /// updated first) among the first [`EXACT_TOTAL_UP_TO`] matches, and how many matches
+    /// were counted (at most that many). Ranking every match of a common word would score
+    /// every one of them (tens of thousands on a large index), most of the cost of a search;
+    /// stopping after the first thousand keeps a query's cost bounded. Segments are visited
+    /// most recently written first, so the candidates lean towards recent documents; the
+    /// order is fixed for a given index state, so pages of one query stay consistent.
+    fn best_matches(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<(Score, DocAddress)>), SearchError> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        use tantivy::{DocSet, TERMINATED};
+
+        /// (score, updated_at, segment, doc): ordered best first by score, then update.
+        #[derive(PartialEq)]
+        struct Candidate(Score, i64, u32, DocId);
+        impl Eq for Candidate {}
+        impl PartialOrd for Candidate {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for Candidate {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.0
+                    .total_cmp(&other.0)
+                    .then(self.1.cmp(&other.1))
+                    // Equal score and time: the earlier position first (stable pages).
+                    .then(other.2.cmp(&self.2))
+                    .then(other.3.cmp(&self.3))
+            }
+        }
+
+        let cap = EXACT_TOTAL_UP_TO as usize;
+        let keep = if limit == 0 {
+            0
+        } else {
+            (offset + limit).min(cap)
+        };
+        let weight = query
+            .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+                searcher,
+            ))
+            .map_err(|e| unavailable("search", e))?;
+        // Most recently written segments first (by their newest document).
+        let mut segments: Vec<(u32, &SegmentReader, i64)> = searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .map(|(ord, reader)| {
+                let newest = reader
+                    .fast_fields()
+                    .i64("updated_at")
+                    .map(|c| c.max_value())
+                    .unwrap_or(i64::MIN);
+                (ord as u32, reader, newest)
+            })
+            .collect();
+        segments.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+
+        // The `keep` best so far, the worst on top.
+        let mut best: BinaryHeap<Reverse<Candidate>> = BinaryHeap::with_capacity(keep + 1);
+        let mut counted = 0usize;
+        'segments: for (ord, reader, _) in segments {
+            let updated_at = reader
+                .fast_fields()
+                .i64("updated_at")
+                .map(|column| column.first_or_default_col(0))
+                .map_err(|e| unavailable("read updated_at", e))?;
+            let alive = reader.alive_bitset();
+            let mut scorer = weight
+                .scorer(reader, 1.0)
+                .map_err(|e| unavailable("search", e))?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    counted += 1;
+                    if keep > 0 {
+                        let candidate =
+                            Candidate(scorer.score(), updated_at.get_val(doc), ord, doc);
+                        if best.len() < keep {
+                            best.push(Reverse(candidate));
+                        } else if best.peek().is_some_and(|Reverse(worst)| candidate > *worst) {
+                            best.pop();
+                            best.push(Reverse(candidate));
+                        }
+                    }
+                    if counted >= cap {
+                        break 'segments;
+                    }
+                }
+                doc = scorer.advance();
+            }
+        }
+        let mut best: Vec<Candidate> = best.into_iter().map(|Reverse(c)| c).collect();
+        best.sort_by(|a, b| b.cmp(a));
+        Ok((
+            counted,
+            best.into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|Candidate(score, _, ord, doc)| (score, DocAddress::new(ord, doc)))
+                .collect(),
+        ))
     }
 }
 

@@ -3,8 +3,6 @@
 //! The words come from the same analyzer the index uses (split on non-alphanumerics,
 //! lowercased, ASCII-folded), so no query syntax exists that could fail to parse.
 
-use std::collections::BTreeMap;
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 
 /// At most this many words of a query are used; the rest is ignored.
@@ -110,51 +108,91 @@ pub fn within_distance(a: &str, b: &str, max: u8) -> bool {
 /// The snippet of a hit: the best fragment of `body` around the query's words with the
 /// matches in `<mark>…</mark>`, or the start of the body when nothing in it matches; every
 /// other character HTML-escaped.
-pub fn snippet(
-    analyzer: &TextAnalyzer,
-    body_field: tantivy::schema::Field,
-    body: &str,
-    words: &[QueryWord],
-) -> String {
+pub fn snippet(analyzer: &TextAnalyzer, body: &str, words: &[QueryWord]) -> String {
     if !words.is_empty() {
-        let mut terms: BTreeMap<String, f32> = BTreeMap::new();
-        let mut tokens = analyzer.clone();
-        let mut stream = tokens.token_stream(body);
-        while let Some(token) = stream.next() {
-            if terms.contains_key(&token.text) {
-                continue;
+        if let Some((start, stop, highlighted)) = best_fragment(analyzer, body, words) {
+            let fragment = &body[start..stop];
+            let mut html = String::with_capacity(fragment.len() + 32);
+            if start > 0 {
+                html.push('…');
             }
-            if let Some(weight) = token_weight(&token.text, words) {
-                terms.insert(token.text.clone(), weight);
+            let mut from = 0;
+            for range in merge_ranges(&highlighted) {
+                let range = range.start - start..range.end - start;
+                escape_into(&mut html, &fragment[from..range.start]);
+                html.push_str("<mark>");
+                escape_into(&mut html, &fragment[range.clone()]);
+                html.push_str("</mark>");
+                from = range.end;
             }
-        }
-        if !terms.is_empty() {
-            let generator =
-                SnippetGenerator::new(terms, analyzer.clone(), body_field, SNIPPET_CHARS);
-            let snippet = generator.snippet(body);
-            if !snippet.highlighted().is_empty() {
-                let fragment = snippet.fragment();
-                let mut html = String::with_capacity(fragment.len() + 32);
-                if !body.starts_with(fragment) {
-                    html.push('…');
-                }
-                let mut from = 0;
-                for range in merge_ranges(snippet.highlighted()) {
-                    escape_into(&mut html, &fragment[from..range.start]);
-                    html.push_str("<mark>");
-                    escape_into(&mut html, &fragment[range.clone()]);
-                    html.push_str("</mark>");
-                    from = range.end;
-                }
-                escape_into(&mut html, &fragment[from..]);
-                if !body.ends_with(fragment) {
-                    html.push('…');
-                }
-                return html;
+            escape_into(&mut html, &fragment[from..]);
+            if stop < body.len() {
+                html.push('…');
             }
+            return html;
         }
     }
     lead(body)
+}
+
+/// The best fragment of `body` (start, end, and the byte ranges of the matching words), in
+/// one pass over its words: the body is cut into consecutive fragments of at most
+/// [`SNIPPET_CHARS`] bytes at word starts, each scored by the weights of its matching words
+/// (see [`token_weight`]); the highest score wins, the earliest on equal scores (tantivy's
+/// `SnippetGenerator` cuts and scores the same way, but needs the matching words first: a
+/// second pass). `None` when no word matches. A word's weight is worked out once per
+/// distinct word of the body.
+fn best_fragment(
+    analyzer: &TextAnalyzer,
+    body: &str,
+    words: &[QueryWord],
+) -> Option<(usize, usize, Vec<std::ops::Range<usize>>)> {
+    struct Fragment {
+        start: usize,
+        stop: usize,
+        score: f32,
+        highlighted: Vec<std::ops::Range<usize>>,
+    }
+    fn fragment(start: usize) -> Fragment {
+        Fragment {
+            start,
+            stop: start,
+            score: 0.0,
+            highlighted: Vec::new(),
+        }
+    }
+    fn keep_better(best: &mut Option<Fragment>, candidate: Fragment) {
+        if candidate.score > 0.0 && best.as_ref().is_none_or(|b| candidate.score > b.score) {
+            *best = Some(candidate);
+        }
+    }
+    let mut weights: std::collections::HashMap<String, Option<f32>> =
+        std::collections::HashMap::new();
+    let mut tokens = analyzer.clone();
+    let mut stream = tokens.token_stream(body);
+    let mut current = fragment(0);
+    let mut best: Option<Fragment> = None;
+    while let Some(token) = stream.next() {
+        if token.offset_to - current.start > SNIPPET_CHARS {
+            let done = std::mem::replace(&mut current, fragment(token.offset_from));
+            keep_better(&mut best, done);
+        }
+        current.stop = token.offset_to;
+        let weight = match weights.get(token.text.as_str()) {
+            Some(weight) => *weight,
+            None => {
+                let weight = token_weight(&token.text, words);
+                weights.insert(token.text.clone(), weight);
+                weight
+            }
+        };
+        if let Some(weight) = weight {
+            current.score += weight;
+            current.highlighted.push(token.offset_from..token.offset_to);
+        }
+    }
+    keep_better(&mut best, current);
+    best.map(|f| (f.start, f.stop, f.highlighted))
 }
 
 /// The first [`LEAD_CHARS`] characters of `body`, cut at a word boundary, escaped.

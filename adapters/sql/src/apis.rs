@@ -43,10 +43,11 @@ macro_rules! impl_api_store {
                     .await
                     .map_err(db)?;
                 for tag in &api.tags {
-                    sqlx::query("INSERT INTO api_tags (api_id, workspace_id, tag) VALUES ($1, $2, $3)")
+                    sqlx::query("INSERT INTO api_tags (api_id, workspace_id, tag, slug) VALUES ($1, $2, $3, $4)")
                         .bind(api.id.as_str())
                         .bind(api.workspace_id.as_str())
                         .bind(tag)
+                        .bind(api.slug.as_str())
                         .execute(&mut **tx)
                         .await
                         .map_err(db)?;
@@ -128,23 +129,52 @@ macro_rules! impl_api_store {
                     after: Option<&str>,
                     limit: u32,
                 ) -> Result<Vec<Api>, StoreError> {
-                    let sql = format!(
-                        "SELECT {API_COLUMNS} FROM apis a WHERE a.workspace_id = $1 AND a.slug > $2 \
-                         AND ($3 = '' OR a.format = $3) AND ($4 = '' OR a.owner = $4) AND ($5 = '' OR a.lifecycle = $5) \
-                         AND ($6 = '' OR EXISTS (SELECT 1 FROM api_tags t WHERE t.api_id = a.id AND t.tag = $6)) \
-                         ORDER BY a.slug LIMIT $7"
-                    );
-                    let rows: Vec<ApiRow> = sqlx::query_as(&sql)
-                        .bind(workspace.as_str())
-                        .bind(after.unwrap_or(""))
-                        .bind(filter.format.map_or("", |f| f.as_str()))
-                        .bind(filter.owner.as_deref().unwrap_or(""))
-                        .bind(filter.lifecycle.map_or("", |l| l.as_str()))
-                        .bind(filter.tag.as_deref().unwrap_or(""))
-                        .bind(limit as i64 + 1)
-                        .fetch_all(&self.read)
-                        .await
-                        .map_err(db)?;
+                    let rows: Vec<ApiRow> = match filter.tag.as_deref().filter(|t| !t.is_empty()) {
+                        // A tag: walk that tag's entries in slug order (index api_tags_slug)
+                        // and join each to its API, so a page costs about `limit` rows
+                        // however many APIs the workspace holds.
+                        Some(tag) => {
+                            let columns = API_COLUMNS
+                                .split(',')
+                                .map(|c| format!("a.{}", c.trim()))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            let sql = format!(
+                                "SELECT {columns} FROM api_tags t JOIN apis a ON a.id = t.api_id \
+                                 WHERE t.workspace_id = $1 AND t.tag = $2 AND t.slug > $3 AND a.workspace_id = $1 \
+                                 AND ($4 = '' OR a.format = $4) AND ($5 = '' OR a.owner = $5) AND ($6 = '' OR a.lifecycle = $6) \
+                                 ORDER BY t.slug LIMIT $7"
+                            );
+                            sqlx::query_as(&sql)
+                                .bind(workspace.as_str())
+                                .bind(tag)
+                                .bind(after.unwrap_or(""))
+                                .bind(filter.format.map_or("", |f| f.as_str()))
+                                .bind(filter.owner.as_deref().unwrap_or(""))
+                                .bind(filter.lifecycle.map_or("", |l| l.as_str()))
+                                .bind(limit as i64 + 1)
+                                .fetch_all(&self.read)
+                                .await
+                                .map_err(db)?
+                        }
+                        None => {
+                            let sql = format!(
+                                "SELECT {API_COLUMNS} FROM apis a WHERE a.workspace_id = $1 AND a.slug > $2 \
+                                 AND ($3 = '' OR a.format = $3) AND ($4 = '' OR a.owner = $4) AND ($5 = '' OR a.lifecycle = $5) \
+                                 ORDER BY a.slug LIMIT $6"
+                            );
+                            sqlx::query_as(&sql)
+                                .bind(workspace.as_str())
+                                .bind(after.unwrap_or(""))
+                                .bind(filter.format.map_or("", |f| f.as_str()))
+                                .bind(filter.owner.as_deref().unwrap_or(""))
+                                .bind(filter.lifecycle.map_or("", |l| l.as_str()))
+                                .bind(limit as i64 + 1)
+                                .fetch_all(&self.read)
+                                .await
+                                .map_err(db)?
+                        }
+                    };
                     rows.into_iter().map(ApiRow::into_domain).collect()
                 }
 

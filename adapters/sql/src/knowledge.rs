@@ -54,6 +54,26 @@ macro_rules! impl_knowledge_store {
                 Ok(())
             }
 
+            /// Stores a page's rendering inside the transaction that writes the page.
+            async fn upsert_render(tx: &mut Tx<'_>, page: &PageId, render: &StoredRender) -> Result<(), StoreError> {
+                let headings = $crate::serde_json::to_string(&render.headings)
+                    .map_err(|e| StoreError::Other(format!("cannot encode headings: {e}")))?;
+                sqlx::query(
+                    "INSERT INTO page_renders (page_id, revision, renderer, html, headings) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (page_id) DO UPDATE SET revision = excluded.revision, renderer = excluded.renderer, \
+                     html = excluded.html, headings = excluded.headings",
+                )
+                .bind(page.as_str())
+                .bind(render.revision)
+                .bind(render.renderer)
+                .bind(&render.html)
+                .bind(headings)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
             /// Locks the space row so that tree changes inside one space are serialised.
             async fn lock_space(tx: &mut Tx<'_>, workspace: &WorkspaceId, space: &SpaceId) -> Result<(), StoreError> {
                 let sql = concat!("SELECT id FROM spaces WHERE id = $1 AND workspace_id = $2", $lock);
@@ -217,7 +237,7 @@ macro_rules! impl_knowledge_store {
                     Ok(pages.into_iter().map(|(p,)| PageId::new(p)).collect())
                 }
 
-                async fn create_page(&self, page: &Page, first: &Revision, job_id: &str) -> Result<(), StoreError> {
+                async fn create_page(&self, page: &Page, first: &Revision, render: &StoredRender, job_id: &str) -> Result<(), StoreError> {
                     let mut tx = self.write.begin().await.map_err(db)?;
                     lock_space(&mut tx, &page.workspace_id, &page.space_id).await?;
                     if let Some(parent) = &page.parent_id {
@@ -254,6 +274,7 @@ macro_rules! impl_knowledge_store {
                         .await
                         .map_err(|e| store_error(e, || format!("a page with slug '{}' under the same parent", page.slug)))?;
                     insert_revision(&mut tx, first).await?;
+                    upsert_render(&mut tx, &page.id, render).await?;
                     insert_job(&mut tx, job_id, page.workspace_id.as_str(), page.id.as_str(), page.updated_at.0).await?;
                     tx.commit().await.map_err(db)
                 }
@@ -332,7 +353,7 @@ macro_rules! impl_knowledge_store {
                     rows.into_iter().map(PageSummaryRow::into_domain).collect()
                 }
 
-                async fn update_page(&self, page: &Page, revision: &Revision, base_revision: i64, job_id: &str) -> Result<(), StoreError> {
+                async fn update_page(&self, page: &Page, revision: &Revision, render: &StoredRender, base_revision: i64, job_id: &str) -> Result<(), StoreError> {
                     let mut tx = self.write.begin().await.map_err(db)?;
                     let done = sqlx::query(
                         "UPDATE pages SET title = $1, slug = $2, body = $3, revision = $4, updated_at = $5, updated_by = $6 \
@@ -363,6 +384,7 @@ macro_rules! impl_knowledge_store {
                         });
                     }
                     insert_revision(&mut tx, revision).await?;
+                    upsert_render(&mut tx, &page.id, render).await?;
                     insert_job(&mut tx, job_id, page.workspace_id.as_str(), page.id.as_str(), page.updated_at.0).await?;
                     tx.commit().await.map_err(db)
                 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orbit/v1/search.proto.
  */
 export const file_orbit_v1_search: GenFile = /*@__PURE__*/
-  fileDesc("ChVvcmJpdC92MS9zZWFyY2gucHJvdG8SCG9yYml0LnYxIn0KDVNlYXJjaFJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEg0KBXF1ZXJ5GAIgASgJEg0KBWtpbmRzGAMgAygJEhEKCXNwYWNlX2lkcxgEIAMoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJpCgxTZWFyY2hSZXN1bHQSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIPCgdzbmlwcGV0GAQgASgJEg0KBXNjb3JlGAUgASgCEhAKCHNwYWNlX2lkGAYgASgJImEKDlNlYXJjaFJlc3BvbnNlEicKB3Jlc3VsdHMYASADKAsyFi5vcmJpdC52MS5TZWFyY2hSZXN1bHQSDQoFdG90YWwYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJMkwKDVNlYXJjaFNlcnZpY2USOwoGU2VhcmNoEhcub3JiaXQudjEuU2VhcmNoUmVxdWVzdBoYLm9yYml0LnYxLlNlYXJjaFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChVvcmJpdC92MS9zZWFyY2gucHJvdG8SCG9yYml0LnYxIn0KDVNlYXJjaFJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEg0KBXF1ZXJ5GAIgASgJEg0KBWtpbmRzGAMgAygJEhEKCXNwYWNlX2lkcxgEIAMoCRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJpCgxTZWFyY2hSZXN1bHQSDAoEa2luZBgBIAEoCRIKCgJpZBgCIAEoCRINCgV0aXRsZRgDIAEoCRIPCgdzbmlwcGV0GAQgASgJEg0KBXNjb3JlGAUgASgCEhAKCHNwYWNlX2lkGAYgASgJIn8KDlNlYXJjaFJlc3BvbnNlEicKB3Jlc3VsdHMYASADKAsyFi5vcmJpdC52MS5TZWFyY2hSZXN1bHQSDQoFdG90YWwYAiABKAMSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJEhwKFHRvdGFsX2lzX2xvd2VyX2JvdW5kGAQgASgIMkwKDVNlYXJjaFNlcnZpY2USOwoGU2VhcmNoEhcub3JiaXQudjEuU2VhcmNoUmVxdWVzdBoYLm9yYml0LnYxLlNlYXJjaFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message orbit.v1.SearchRequest
@@ -118,7 +118,10 @@ export type SearchResponse = Message<"orbit.v1.SearchResponse"> & {
   results: SearchResult[];
 
   /**
-   * How many documents match in all.
+   * How many documents match. A query with text counts its matches exactly up to 1,000 and
+   * stops there: past that, total is 1,000 (or more) and total_is_lower_bound is set ("more
+   * than 1,000"). Results of a query with text are ranked among those first 1,000 matches
+   * and never reach past position 1,000. An empty query counts exactly.
    *
    * @generated from field: int64 total = 2;
    */
@@ -128,6 +131,13 @@ export type SearchResponse = Message<"orbit.v1.SearchResponse"> & {
    * @generated from field: string next_page_token = 3;
    */
   nextPageToken: string;
+
+  /**
+   * total is a lower bound: at least that many documents match.
+   *
+   * @generated from field: bool total_is_lower_bound = 4;
+   */
+  totalIsLowerBound: boolean;
 };
 
 /**
