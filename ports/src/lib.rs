@@ -51,7 +51,7 @@ pub use store::{StoreError, TokenHash, UserStore, WorkspaceStore, page_of};
 pub use system::{Clock, IdGenerator};
 pub use webhook::{WebhookDelivery, WebhookStore};
 pub use workflow::{
-    Activity, ActivityContext, ActivityError, ActivityOptions, CancelFlag, EngineError, RunFilter,
-    StartRun, StepRecord, StepStatus, WorkflowContext, WorkflowDefinition, WorkflowEngine,
-    WorkflowFailure, WorkflowRegistry, WorkflowStore,
+    Activity, ActivityContext, ActivityError, ActivityOptions, CancelFlag, EngineError,
+    ParallelCall, RunFilter, StartRun, StepRecord, StepStatus, WorkflowContext, WorkflowDefinition,
+    WorkflowEngine, WorkflowFailure, WorkflowRegistry, WorkflowStore, join_in_order,
 };

@@ -104,6 +104,67 @@ pub enum WorkflowFailure {
     Invalid(String),
 }
 
+/// One activity call of [`WorkflowContext::call_all`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParallelCall {
+    pub activity: String,
+    pub input: String,
+    pub options: ActivityOptions,
+}
+
+impl ParallelCall {
+    pub fn new(activity: impl Into<String>, input: String, options: ActivityOptions) -> Self {
+        ParallelCall {
+            activity: activity.into(),
+            input,
+            options,
+        }
+    }
+}
+
+/// Polls `futures` in index order, at most `max_concurrent` of them started at a time (0: all
+/// at once; the next one in order starts when one finishes), and returns their outputs in
+/// index order. Deterministic: given the same wake-ups it polls (and so starts activities)
+/// in the same order, which is what replaying engines need. Single-threaded, no timers.
+pub async fn join_in_order<'a, T>(
+    mut futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>>,
+    max_concurrent: usize,
+) -> Vec<T> {
+    use std::task::Poll;
+    let n = futures.len();
+    let limit = if max_concurrent == 0 {
+        n
+    } else {
+        max_concurrent
+    };
+    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    let (mut started, mut done) = (0usize, 0usize);
+    std::future::poll_fn(|cx| {
+        loop {
+            started = (started + limit.saturating_sub(started - done)).min(n);
+            let mut finished_one = false;
+            for (future, slot) in futures.iter_mut().zip(results.iter_mut()).take(started) {
+                if slot.is_none() {
+                    if let Poll::Ready(value) = future.as_mut().poll(cx) {
+                        *slot = Some(value);
+                        done += 1;
+                        finished_one = true;
+                    }
+                }
+            }
+            if done == n {
+                return Poll::Ready(());
+            }
+            // A slot freed up: start the next ones now rather than on the next wake-up.
+            if !(finished_one && started < n) {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
 /// What a definition may do while it runs.
 #[async_trait(?Send)]
 pub trait WorkflowContext {
@@ -115,6 +176,17 @@ pub trait WorkflowContext {
         input: String,
         options: ActivityOptions,
     ) -> Result<String, WorkflowFailure>;
+    /// Runs several activities concurrently and waits for all of them; the results come back
+    /// in the order of `calls`. At most `max_concurrent` run at a time (0: all at once; the
+    /// next call in order starts when one finishes). Each call is durable exactly like
+    /// [`call`](Self::call) and is numbered (for idempotency keys and replay) in the order
+    /// given, whatever the order they finish in. One call failing does not cancel the others:
+    /// its result is the error, and the others run to their end.
+    async fn call_all(
+        &mut self,
+        calls: Vec<ParallelCall>,
+        max_concurrent: usize,
+    ) -> Vec<Result<String, WorkflowFailure>>;
     /// Declares how many steps the run has in all (for progress bars).
     fn set_total(&mut self, steps: u32);
     /// Adds a line to the run's event log (recorded once, not again on replay).

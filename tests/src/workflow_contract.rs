@@ -292,3 +292,124 @@ pub async fn run(
         .unwrap();
     assert_eq!(next[0].id, first[1].id);
 }
+
+/// The parallel calls of the contract (`WorkflowContext::call_all`): all complete, results in
+/// call order whatever order they finish in, one failing does not cancel the others, and a
+/// retry runs only the failed one. Run ids start with `prefix` and `par-`.
+pub async fn run_parallel(
+    engine: &dyn WorkflowEngine,
+    ws: &WorkspaceId,
+    user: &UserId,
+    effects_dir: &Path,
+    prefix: &str,
+) {
+    let dir = effects_dir.to_string_lossy().to_string();
+    let id = |s: &str| format!("{prefix}par-{s}");
+
+    // Step 1 works longest: it finishes last, yet its result comes first.
+    engine
+        .start(start(
+            ws,
+            user,
+            &id("all"),
+            json!({"steps": 4, "parallel": true, "effects_dir": dir,
+                   "step_sleep_ms": {"1": 1500, "2": 300}}),
+        ))
+        .await
+        .unwrap();
+    let done = finished(engine, ws, &id("all")).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{done:?}");
+    let result: serde_json::Value = serde_json::from_str(done.result.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        result["outputs"],
+        json!(["step 1 done", "step 2 done", "step 3 done", "step 4 done"]),
+        "results in call order"
+    );
+    assert_eq!((done.steps_done, done.steps_total), (4, 4));
+    let lines = effects(effects_dir, &id("all"));
+    assert_eq!(lines.len(), 4, "each step ran once: {lines:?}");
+    for step in 1..=4 {
+        assert_eq!(count(&lines, step), 1, "step {step} ran once: {lines:?}");
+    }
+    assert_eq!(
+        lines.last(),
+        Some(&(1, 1)),
+        "the steps ran at the same time (the longest, step 1, ended last): {lines:?}"
+    );
+
+    // At most two at a time: step 3 (the shortest) waits for a free slot, so it ends last.
+    engine
+        .start(start(
+            ws,
+            user,
+            &id("bounded"),
+            json!({"steps": 3, "parallel": true, "max_concurrent": 2, "effects_dir": dir,
+                   "step_sleep_ms": {"1": 1500, "2": 1500, "3": 100}}),
+        ))
+        .await
+        .unwrap();
+    let done = finished(engine, ws, &id("bounded")).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{done:?}");
+    let lines = effects(effects_dir, &id("bounded"));
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(
+        lines.last(),
+        Some(&(3, 1)),
+        "step 3 started only when step 1 or 2 had ended: {lines:?}"
+    );
+
+    // Step 2 fails for good; steps 1 and 3 are not cancelled (step 3 ends after the failure).
+    let flag = effects_dir.join(format!("{prefix}par-unblock"));
+    engine
+        .start(start(
+            ws,
+            user,
+            &id("broken"),
+            json!({"steps": 3, "parallel": true, "effects_dir": dir, "fail_at": 2,
+                   "unless_file": flag.to_string_lossy(), "step_sleep_ms": {"3": 1000}}),
+        ))
+        .await
+        .unwrap();
+    let failed = wait_for(engine, ws, &id("broken"), "failed", |r| {
+        r.status == RunStatus::Failed
+    })
+    .await;
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("step 2 is set to fail"),
+        "{failed:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while effects(effects_dir, &id("broken")).len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut lines = effects(effects_dir, &id("broken"));
+    lines.sort();
+    assert_eq!(
+        lines,
+        [(1, 1), (3, 1)],
+        "the failure of step 2 did not stop steps 1 and 3"
+    );
+    let run = engine.get(ws, &RunId::new(id("broken"))).await.unwrap();
+    assert_eq!(run.map(|r| r.status), Some(RunStatus::Failed));
+
+    // The retry runs the failed step only.
+    std::fs::write(&flag, "go").unwrap();
+    engine.retry(ws, &RunId::new(id("broken"))).await.unwrap();
+    let done = wait_for(engine, ws, &id("broken"), "succeeded", |r| {
+        r.status == RunStatus::Succeeded
+    })
+    .await;
+    let result: serde_json::Value = serde_json::from_str(done.result.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        result["outputs"],
+        json!(["step 1 done", "step 2 done", "step 3 done"])
+    );
+    let lines = effects(effects_dir, &id("broken"));
+    for step in 1..=3 {
+        assert_eq!(count(&lines, step), 1, "step {step} ran once: {lines:?}");
+    }
+}

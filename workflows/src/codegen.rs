@@ -9,7 +9,9 @@
 
 use crate::parse;
 use async_trait::async_trait;
-use orbit_ports::{ActivityOptions, WorkflowContext, WorkflowDefinition, WorkflowFailure};
+use orbit_ports::{
+    ActivityOptions, ParallelCall, WorkflowContext, WorkflowDefinition, WorkflowFailure,
+};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -236,6 +238,10 @@ impl CodegenInput {
 
 pub struct CodegenWorkflow;
 
+/// How many languages generate at the same time (0: all of them). Measured on a 2-core
+/// machine (docs/benchmarks.md): see there for why this value.
+pub const PARALLEL_LANGUAGES: usize = 0;
+
 /// Time limit of one generator run (the activity's timeout is a little longer).
 pub const GENERATOR_TIME_LIMIT: Duration = Duration::from_secs(180);
 
@@ -266,7 +272,8 @@ impl WorkflowDefinition for CodegenWorkflow {
             initial_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(10),
         };
-        let mut results = Vec::new();
+        let mut languages = Vec::new();
+        let mut calls = Vec::new();
         for language in &run.languages {
             let Some(activity) = activity_for(language) else {
                 continue;
@@ -282,7 +289,15 @@ impl WorkflowDefinition for CodegenWorkflow {
             };
             let step = serde_json::to_string(&step)
                 .map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
-            match ctx.call(activity, step, options).await {
+            languages.push(language.clone());
+            calls.push(ParallelCall::new(activity, step, options));
+        }
+        // The languages run at the same time, each its own activity; one failing does not
+        // stop the others.
+        let outcomes = ctx.call_all(calls, PARALLEL_LANGUAGES).await;
+        let mut results = Vec::new();
+        for (language, outcome) in languages.into_iter().zip(outcomes) {
+            match outcome {
                 Ok(out) => {
                     let out: LanguageOutput = parse("activity result", &out)?;
                     match (out.artifact, out.error) {
@@ -296,7 +311,7 @@ impl WorkflowDefinition for CodegenWorkflow {
                                 artifact.generator_version
                             ));
                             results.push(LanguageResult {
-                                language: language.clone(),
+                                language,
                                 status: "succeeded".into(),
                                 artifact: Some(artifact),
                                 reused: out.reused,
@@ -308,7 +323,7 @@ impl WorkflowDefinition for CodegenWorkflow {
                                 error.unwrap_or_else(|| "the generator produced nothing".into());
                             ctx.log(&format!("{language}: failed: {message}"));
                             results.push(LanguageResult {
-                                language: language.clone(),
+                                language,
                                 status: "failed".into(),
                                 artifact: None,
                                 reused: false,
@@ -320,7 +335,7 @@ impl WorkflowDefinition for CodegenWorkflow {
                 Err(WorkflowFailure::Activity { message, .. }) => {
                     ctx.log(&format!("{language}: failed: {message}"));
                     results.push(LanguageResult {
-                        language: language.clone(),
+                        language,
                         status: "failed".into(),
                         artifact: None,
                         reused: false,

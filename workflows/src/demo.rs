@@ -6,8 +6,8 @@
 use crate::parse;
 use async_trait::async_trait;
 use orbit_ports::{
-    Activity, ActivityContext, ActivityError, ActivityOptions, WorkflowContext, WorkflowDefinition,
-    WorkflowFailure,
+    Activity, ActivityContext, ActivityError, ActivityOptions, ParallelCall, WorkflowContext,
+    WorkflowDefinition, WorkflowFailure,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -39,6 +39,16 @@ pub struct StepsInput {
     /// The wait before the first retry (default 50 ms).
     #[serde(default)]
     pub backoff_ms: Option<u64>,
+    /// Step number → how long that step works (instead of `sleep_ms`).
+    #[serde(default)]
+    pub step_sleep_ms: HashMap<String, u64>,
+    /// Run all steps at once with `call_all` (at most `max_concurrent` at a time, 0: all)
+    /// instead of one after the other. The run fails (with the first failure in step order)
+    /// only after every step has ended.
+    #[serde(default)]
+    pub parallel: bool,
+    #[serde(default)]
+    pub max_concurrent: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,7 +79,7 @@ impl WorkflowDefinition for StepsWorkflow {
         if !(1..=1000).contains(&parsed.steps) {
             return Err("steps must be between 1 and 1000".into());
         }
-        if parsed.sleep_ms > 600_000 {
+        if parsed.sleep_ms > 600_000 || parsed.step_sleep_ms.values().any(|ms| *ms > 600_000) {
             return Err("sleep_ms must be at most 600000".into());
         }
         Ok(())
@@ -83,20 +93,36 @@ impl WorkflowDefinition for StepsWorkflow {
         let run: StepsInput = parse("input", &input)?;
         ctx.set_total(run.steps);
         let options = ActivityOptions {
-            timeout: Duration::from_millis(run.sleep_ms.saturating_mul(4).max(30_000)),
+            timeout: Duration::from_millis(
+                (run.step_sleep_ms.values().copied())
+                    .fold(run.sleep_ms, u64::max)
+                    .saturating_mul(4)
+                    .max(30_000),
+            ),
             max_attempts: 5,
             initial_backoff: Duration::from_millis(run.backoff_ms.unwrap_or(50)),
             max_backoff: Duration::from_millis(run.backoff_ms.unwrap_or(50).max(2000)),
         };
-        let mut outputs = Vec::new();
-        for step in 1..=run.steps {
-            let step_input = serde_json::to_string(&StepInput {
+        let step_input = |step| {
+            serde_json::to_string(&StepInput {
                 step,
                 run: run.clone(),
             })
-            .map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
-            let out = ctx.call(STEP, step_input, options).await?;
-            outputs.push(parse::<String>("step output", &out)?);
+            .map_err(|e| WorkflowFailure::Invalid(e.to_string()))
+        };
+        let mut outputs = Vec::new();
+        if run.parallel {
+            let calls = (1..=run.steps)
+                .map(|step| Ok(ParallelCall::new(STEP, step_input(step)?, options)))
+                .collect::<Result<Vec<_>, WorkflowFailure>>()?;
+            for out in ctx.call_all(calls, run.max_concurrent).await {
+                outputs.push(parse::<String>("step output", &out?)?);
+            }
+        } else {
+            for step in 1..=run.steps {
+                let out = ctx.call(STEP, step_input(step)?, options).await?;
+                outputs.push(parse::<String>("step output", &out)?);
+            }
         }
         ctx.log(&format!("all {} steps done", run.steps));
         serde_json::to_string(&StepsResult {
@@ -120,12 +146,18 @@ impl Activity for StepActivity {
         let input: StepInput = serde_json::from_str(&input)
             .map_err(|e| ActivityError::NonRetryable(format!("invalid step input: {e}")))?;
         let step = input.step;
+        let sleep_ms = input
+            .run
+            .step_sleep_ms
+            .get(&step.to_string())
+            .copied()
+            .unwrap_or(input.run.sleep_ms);
         let mut slept = 0;
-        while slept < input.run.sleep_ms {
+        while slept < sleep_ms {
             if ctx.cancel.is_cancelled() {
                 return Err(ActivityError::Retryable("cancelled while working".into()));
             }
-            let chunk = (input.run.sleep_ms - slept).min(10);
+            let chunk = (sleep_ms - slept).min(10);
             tokio::time::sleep(Duration::from_millis(chunk)).await;
             slept += chunk;
         }

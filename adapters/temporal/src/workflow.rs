@@ -16,8 +16,8 @@ use orbit_core::WorkspaceId;
 use orbit_core::workflow::RunId;
 use orbit_ports::{
     ActivityContext as OrbitActivityContext, ActivityError as OrbitActivityError,
-    ActivityOptions as OrbitActivityOptions, CancelFlag, WorkflowContext as OrbitWorkflowContext,
-    WorkflowFailure, WorkflowRegistry,
+    ActivityOptions as OrbitActivityOptions, CancelFlag, ParallelCall,
+    WorkflowContext as OrbitWorkflowContext, WorkflowFailure, WorkflowRegistry, join_in_order,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +57,9 @@ pub struct OrbitWorkflow {
     /// A failed call waiting for a retry uses one and runs again. Cleared when a call succeeds,
     /// so a stray one (two retries racing) never retries a later failure by itself.
     retry_credits: u32,
+    /// Calls waiting after a failure (more than one when calls run in parallel): a retry
+    /// signal resumes them all.
+    waiting_calls: u32,
 }
 
 impl OrbitWorkflow {
@@ -65,6 +68,7 @@ impl OrbitWorkflow {
             registry,
             progress: Progress::default(),
             retry_credits: 0,
+            waiting_calls: 0,
         }
     }
 }
@@ -149,7 +153,7 @@ impl OrbitWorkflow {
     #[signal(name = "retry")]
     pub fn retry(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
         if self.progress.status == STATUS_FAILED {
-            self.retry_credits += 1;
+            self.retry_credits += self.waiting_calls.max(1);
         }
     }
 
@@ -247,16 +251,16 @@ fn failure_message(error: &ActivityExecutionError, max_attempts: u32) -> String 
     }
 }
 
-#[async_trait(?Send)]
-impl OrbitWorkflowContext for TemporalContext {
-    async fn call(
-        &mut self,
+impl TemporalContext {
+    /// Runs the call numbered `seq`. Takes `&self` so that the calls of a `call_all` run
+    /// interleaved; everything they share lives in the workflow's state.
+    async fn step(
+        &self,
+        seq: u64,
         activity: &str,
         input: String,
         options: OrbitActivityOptions,
     ) -> Result<String, WorkflowFailure> {
-        self.calls += 1;
-        let seq = self.calls;
         let call = ActivityCall {
             name: activity.to_owned(),
             input,
@@ -285,7 +289,13 @@ impl OrbitWorkflowContext for TemporalContext {
                         p.steps_done += 1;
                         p.push_event(at, format!("step {seq} ({activity}) done"));
                     });
-                    self.ctx.state_mut(|s| s.retry_credits = 0);
+                    // A stray retry (two racing) must not resume a later failure by itself;
+                    // credits meant for calls waiting next to this one are kept.
+                    self.ctx.state_mut(|s| {
+                        if s.waiting_calls == 0 {
+                            s.retry_credits = 0
+                        }
+                    });
                     return Ok(output);
                 }
                 Err(ActivityExecutionError::Cancelled(_)) => return Err(self.cancelled()),
@@ -297,6 +307,7 @@ impl OrbitWorkflowContext for TemporalContext {
             // Failed for good (non-retryable, or out of attempts): the run does not end. It
             // reports `failed` and waits for a retry signal (then runs this call again; the
             // calls before it are in the history and are not repeated) or a cancellation.
+            // Calls running next to it (`call_all`) go on meanwhile.
             record(&self.ctx, |p, at| {
                 p.status = STATUS_FAILED.into();
                 p.error = Some(format!("step {activity} failed: {error}"));
@@ -306,23 +317,69 @@ impl OrbitWorkflowContext for TemporalContext {
                 );
             });
             snapshot(&self.ctx).map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
-            if self
-                .ctx
-                .wait_condition(|s| s.retry_credits > 0)
-                .await
-                .is_err()
-            {
+            self.ctx.state_mut(|s| s.waiting_calls += 1);
+            let resumed = self.ctx.wait_condition(|s| s.retry_credits > 0).await;
+            self.ctx.state_mut(|s| s.waiting_calls -= 1);
+            if resumed.is_err() {
                 return Err(self.cancelled());
             }
             self.ctx.state_mut(|s| s.retry_credits -= 1);
+            let still_waiting = self.ctx.state(|s| s.waiting_calls > 0);
             record(&self.ctx, |p, at| {
-                p.status = STATUS_RUNNING.into();
-                p.error = None;
+                if !still_waiting {
+                    p.status = STATUS_RUNNING.into();
+                    p.error = None;
+                }
                 p.attempt += 1;
-                p.push_event(at, format!("retry requested (attempt {})", p.attempt));
+                p.push_event(
+                    at,
+                    format!(
+                        "retry requested (attempt {}): step {seq} ({activity})",
+                        p.attempt
+                    ),
+                );
             });
             snapshot(&self.ctx).map_err(|e| WorkflowFailure::Invalid(e.to_string()))?;
         }
+    }
+}
+
+#[async_trait(?Send)]
+impl OrbitWorkflowContext for TemporalContext {
+    async fn call(
+        &mut self,
+        activity: &str,
+        input: String,
+        options: OrbitActivityOptions,
+    ) -> Result<String, WorkflowFailure> {
+        self.calls += 1;
+        self.step(self.calls, activity, input, options).await
+    }
+
+    async fn call_all(
+        &mut self,
+        calls: Vec<ParallelCall>,
+        max_concurrent: usize,
+    ) -> Vec<Result<String, WorkflowFailure>> {
+        // Numbered in the order given; the activities are scheduled in that order too (the
+        // joiner polls in index order), so a replay issues the same commands.
+        let first = self.calls + 1;
+        self.calls += calls.len() as u64;
+        let this = &*self;
+        let futures = calls
+            .iter()
+            .zip(first..)
+            .map(|(call, seq)| {
+                Box::pin(async move {
+                    this.step(seq, &call.activity, call.input.clone(), call.options)
+                        .await
+                })
+                    as std::pin::Pin<
+                        Box<dyn std::future::Future<Output = Result<String, WorkflowFailure>>>,
+                    >
+            })
+            .collect();
+        join_in_order(futures, max_concurrent).await
     }
 
     fn set_total(&mut self, steps: u32) {

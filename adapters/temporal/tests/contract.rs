@@ -56,6 +56,14 @@ async fn temporal_engine_keeps_the_contract() {
         "t-",
     )
     .await;
+    workflow_contract::run_parallel(
+        &engine,
+        &ws,
+        &UserId::new("contract-user"),
+        effects.path(),
+        "t-",
+    )
+    .await;
     let _ = stop.send(());
     worker.await.unwrap().expect("the worker stops cleanly");
 }

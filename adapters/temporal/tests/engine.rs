@@ -927,3 +927,54 @@ async fn a_killed_worker_is_replaced_and_completed_steps_do_not_run_again() {
         assert!(count(&lines, step) >= 1, "step {step} ran: {lines:?}");
     }
 }
+
+/// Parallel calls (`call_all`) and a killed worker: steps 1 and 3 end while step 2 still
+/// works; the worker is killed; a new worker runs step 2 again and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_reruns_only_the_unfinished_parallel_calls() {
+    let address =
+        skip_unless_temporal!("a_killed_worker_reruns_only_the_unfinished_parallel_calls");
+    let h = Harness::without_worker(address, "crash-parallel").await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+    let mut first = spawn_worker(&h.config, &log);
+    let input = serde_json::json!({
+        "steps": 3, "parallel": true, "effects_dir": dir.path().to_str().unwrap(),
+        "step_sleep_ms": {"2": 4000},
+    });
+    h.start("crash-par", input).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while effects(dir.path(), "crash-par").len() < 2 {
+        if Instant::now() > deadline {
+            panic!(
+                "steps 1 and 3 did not complete: {:#?}\nworker log:\n{}",
+                h.get("crash-par").await,
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let Temporal record both completions, then kill the worker while step 2 works.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    first.0.kill().expect("SIGKILL the worker");
+    first.0.wait().unwrap();
+    let mut at_kill = effects(dir.path(), "crash-par");
+    at_kill.sort();
+    assert_eq!(at_kill, [(1, 1), (3, 1)], "killed while step 2 worked");
+
+    let _second = spawn_worker(&h.config, &log);
+    let run = h.wait_finished("crash-par", Duration::from_secs(90)).await;
+    assert_eq!(
+        run.status,
+        RunStatus::Succeeded,
+        "{run:#?}\nworker log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert_eq!(result_of(&run), outputs(3), "results in call order");
+    let lines = effects(dir.path(), "crash-par");
+    assert_eq!(
+        (count(&lines, 1), count(&lines, 2), count(&lines, 3)),
+        (1, 1, 1),
+        "only step 2 ran again, to its end: {lines:?}"
+    );
+}

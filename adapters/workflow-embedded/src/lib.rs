@@ -18,10 +18,11 @@ use async_trait::async_trait;
 use orbit_core::workflow::{RunEvent, RunId, RunStatus, WorkflowRun};
 use orbit_core::{PageRequest, Timestamp, WorkspaceId};
 use orbit_ports::{
-    ActivityContext, ActivityError, ActivityOptions, CancelFlag, Clock, EngineError, RunFilter,
-    StartRun, StepRecord, StepStatus, StoreError, WorkflowContext, WorkflowEngine, WorkflowFailure,
-    WorkflowRegistry, WorkflowStore,
+    ActivityContext, ActivityError, ActivityOptions, CancelFlag, Clock, EngineError, ParallelCall,
+    RunFilter, StartRun, StepRecord, StepStatus, StoreError, WorkflowContext, WorkflowEngine,
+    WorkflowFailure, WorkflowRegistry, WorkflowStore, join_in_order,
 };
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -284,17 +285,17 @@ async fn drive_once(inner: &Arc<Inner>, key: &Key) -> Result<(), DriveError> {
         .map_err(DriveError::Store)?;
     let mut ctx = EmbeddedContext {
         inner: inner.clone(),
-        run: run.clone(),
+        run: RefCell::new(run.clone()),
         replay: steps.into_iter().map(|s| (s.seq, s)).collect(),
         seq: 0,
         flag: flag.clone(),
-        store_error: None,
+        store_error: RefCell::new(None),
     };
     let outcome = definition.run(&mut ctx, run.input.clone()).await;
     if let Some(err) = ctx.store_error.take() {
         return Err(DriveError::Store(err));
     }
-    let mut run = ctx.run;
+    let mut run = ctx.run.into_inner();
     let message = match outcome {
         Ok(result) => {
             run.status = RunStatus::Succeeded;
@@ -327,29 +328,39 @@ async fn drive_once(inner: &Arc<Inner>, key: &Key) -> Result<(), DriveError> {
 
 struct EmbeddedContext {
     inner: Arc<Inner>,
-    run: WorkflowRun,
+    /// Shared by the calls of a `call_all` (they run interleaved on this thread; no borrow is
+    /// held across an await).
+    run: RefCell<WorkflowRun>,
     replay: HashMap<u32, StepRecord>,
     seq: u32,
     flag: CancelFlag,
     /// Set when the database failed: the run stops here and is driven again later.
-    store_error: Option<StoreError>,
+    store_error: RefCell<Option<StoreError>>,
 }
 
 impl EmbeddedContext {
-    fn storage_failed(&mut self, err: StoreError) -> WorkflowFailure {
-        self.store_error = Some(err);
+    fn storage_failed(&self, err: StoreError) -> WorkflowFailure {
+        *self.store_error.borrow_mut() = Some(err);
         WorkflowFailure::Invalid("the database failed; the run will resume".into())
     }
 
-    async fn cancelled(&mut self) -> Result<bool, StoreError> {
+    fn ids(&self) -> (WorkspaceId, RunId) {
+        let run = self.run.borrow();
+        (run.workspace_id.clone(), run.id.clone())
+    }
+
+    async fn save_run(&self) -> Result<(), StoreError> {
+        let run = self.run.borrow().clone();
+        self.inner.save(&run).await
+    }
+
+    async fn cancelled(&self) -> Result<bool, StoreError> {
         if self.flag.is_cancelled() {
             return Ok(true);
         }
         // A cancel may come from another process: look at the run's row.
-        let current = self
-            .inner
-            .load(&self.run.workspace_id, &self.run.id)
-            .await?;
+        let (ws, id) = self.ids();
+        let current = self.inner.load(&ws, &id).await?;
         if current.is_some_and(|r| r.cancel_requested) {
             self.flag.cancel();
             return Ok(true);
@@ -367,26 +378,25 @@ impl EmbeddedContext {
         }
     }
 
-    async fn record(&mut self, step: StepRecord) -> Result<(), StoreError> {
+    async fn record(&self, step: StepRecord) -> Result<(), StoreError> {
         let store = self.inner.store.clone();
-        let (ws, id) = (self.run.workspace_id.clone(), self.run.id.clone());
+        let (ws, id) = self.ids();
         on_main(&self.inner.main, async move {
             store.record_step(&ws, &id, &step).await
         })
         .await
     }
-}
 
-#[async_trait(?Send)]
-impl WorkflowContext for EmbeddedContext {
-    async fn call(
-        &mut self,
+    /// Runs (or replays) the call numbered `seq`. `current` names the step(s) shown as
+    /// current while it runs.
+    async fn step(
+        &self,
+        seq: u32,
         activity: &str,
         input: String,
         options: ActivityOptions,
+        current: &str,
     ) -> Result<String, WorkflowFailure> {
-        self.seq += 1;
-        let seq = self.seq;
         // A step that was waiting out a retry backoff when the process stopped resumes
         // with its attempt count and its due time.
         let mut resume: Option<(u32, i64)> = None;
@@ -409,7 +419,7 @@ impl WorkflowContext for EmbeddedContext {
             Ok(false) => {}
             Err(err) => return Err(self.storage_failed(err)),
         }
-        let (ws, id) = (self.run.workspace_id.clone(), self.run.id.clone());
+        let (ws, id) = self.ids();
         match self.inner.claim(&ws, &id).await {
             Ok(true) => {}
             Ok(false) => {
@@ -419,8 +429,8 @@ impl WorkflowContext for EmbeddedContext {
             }
             Err(err) => return Err(self.storage_failed(err)),
         }
-        self.run.current_step = activity.to_owned();
-        if let Err(err) = self.inner.save(&self.run).await {
+        self.run.borrow_mut().current_step = current.to_owned();
+        if let Err(err) = self.save_run().await {
             return Err(self.storage_failed(err));
         }
         if let Err(err) = self
@@ -486,8 +496,8 @@ impl WorkflowContext for EmbeddedContext {
                     if let Err(err) = self.record(step).await {
                         return Err(self.storage_failed(err));
                     }
-                    self.run.steps_done += 1;
-                    if let Err(err) = self.inner.save(&self.run).await {
+                    self.run.borrow_mut().steps_done += 1;
+                    if let Err(err) = self.save_run().await {
                         return Err(self.storage_failed(err));
                     }
                     let note = if attempt > 1 {
@@ -551,14 +561,73 @@ impl WorkflowContext for EmbeddedContext {
         if let Err(err) = self.record(step).await {
             return Err(self.storage_failed(err));
         }
+        if let Err(err) = self
+            .inner
+            .event(
+                &ws,
+                &id,
+                format!("step {seq} ({activity}) failed: {failure}"),
+            )
+            .await
+        {
+            return Err(self.storage_failed(err));
+        }
         Err(WorkflowFailure::Activity {
             activity: activity.to_owned(),
             message: failure,
         })
     }
+}
+
+#[async_trait(?Send)]
+impl WorkflowContext for EmbeddedContext {
+    async fn call(
+        &mut self,
+        activity: &str,
+        input: String,
+        options: ActivityOptions,
+    ) -> Result<String, WorkflowFailure> {
+        self.seq += 1;
+        self.step(self.seq, activity, input, options, activity)
+            .await
+    }
+
+    async fn call_all(
+        &mut self,
+        calls: Vec<ParallelCall>,
+        max_concurrent: usize,
+    ) -> Vec<Result<String, WorkflowFailure>> {
+        // Numbered in the order given, before any runs: a replay gives every call the same
+        // number (and so the same recorded step) whatever order they finished in.
+        let first = self.seq + 1;
+        self.seq += u32::try_from(calls.len()).unwrap_or(u32::MAX);
+        let mut names: Vec<&str> = calls.iter().map(|c| c.activity.as_str()).collect();
+        names.dedup();
+        let current = names.join(", ");
+        let this = &*self;
+        let futures = calls
+            .iter()
+            .zip(first..)
+            .map(|(call, seq)| {
+                let current = current.as_str();
+                Box::pin(async move {
+                    this.step(
+                        seq,
+                        &call.activity,
+                        call.input.clone(),
+                        call.options,
+                        current,
+                    )
+                    .await
+                })
+                    as std::pin::Pin<Box<dyn Future<Output = Result<String, WorkflowFailure>>>>
+            })
+            .collect();
+        join_in_order(futures, max_concurrent).await
+    }
 
     fn set_total(&mut self, steps: u32) {
-        self.run.steps_total = steps;
+        self.run.get_mut().steps_total = steps;
     }
 
     fn log(&mut self, message: &str) {
@@ -567,11 +636,8 @@ impl WorkflowContext for EmbeddedContext {
             return;
         }
         let inner = self.inner.clone();
-        let (ws, id, message) = (
-            self.run.workspace_id.clone(),
-            self.run.id.clone(),
-            message.to_owned(),
-        );
+        let (ws, id) = self.ids();
+        let message = message.to_owned();
         self.inner.main.spawn(async move {
             let event = RunEvent {
                 at: inner.now(),
