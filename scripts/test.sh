@@ -48,6 +48,8 @@ mkdir -p "$work/api-corpus"
   @readme/oas-examples@8.2.2 @octokit/openapi@23.0.2 >/dev/null)
 export ORBIT_API_CORPUS="$work/api-corpus/node_modules/@readme/oas-examples"
 export ORBIT_GITHUB_OPENAPI="$work/api-corpus/node_modules/@octokit/openapi/generated"
+step "Installing what compiling the generated clients needs (Maven and a JDK; OpenSSL headers for the Rust client's default TLS)"
+orbit_apt_install maven default-jdk-headless pkg-config libssl-dev
 step "Installing the client code generators (scripts/install-generators.sh; fast when present)"
 export ORBIT_GENERATORS_DIR="${ORBIT_GENERATORS_DIR:-$HOME/.local/share/orbit/generators}"
 bash scripts/install-generators.sh

@@ -433,10 +433,17 @@ impl GeneratorCli {
                 }
             }
             "java" => {
-                args.push(format!("--java_out={out}").into());
+                // A Maven project: the sources where Maven looks, and a pom.xml naming the
+                // protobuf-java runtime that matches this protoc.
+                let sources = sandbox.out.join("src/main/java");
+                std::fs::create_dir_all(&sources)
+                    .map_err(|e| io("cannot prepare the project", e))?;
+                args.push(format!("--java_out={}", sources.display()).into());
+                let version = self.version(sandbox, &protoc, &["--version"]).await;
+                write_java_pom(&sandbox.out, &request.package, &version)?;
                 Generated {
                     generator: "protoc java_out".into(),
-                    generator_version: self.version(sandbox, &protoc, &["--version"]).await,
+                    generator_version: version,
                 }
             }
             "go" => {
@@ -557,28 +564,31 @@ impl GeneratorCli {
                         package.replace('_', "-")
                     ),
                 };
-                self.run(
-                    sandbox,
-                    &tool,
-                    vec![
-                        "generate".into(),
-                        "-i".into(),
-                        main.into(),
-                        "-g".into(),
-                        request.language.clone().into(),
-                        "-o".into(),
-                        sandbox.out.clone().into(),
-                        "--additional-properties".into(),
-                        properties.into(),
-                        "--global-property".into(),
-                        "apiTests=false,modelTests=false".into(),
-                        "--git-user-id".into(),
-                        "orbit".into(),
-                        "--git-repo-id".into(),
-                        package.into(),
-                    ],
-                )
-                .await?;
+                let mut args: Vec<OsString> = vec![
+                    "generate".into(),
+                    "-i".into(),
+                    main.into(),
+                    "-g".into(),
+                    request.language.clone().into(),
+                    "-o".into(),
+                    sandbox.out.clone().into(),
+                    "--additional-properties".into(),
+                    properties.into(),
+                    "--global-property".into(),
+                    "apiTests=false,modelTests=false".into(),
+                    "--git-user-id".into(),
+                    "orbit".into(),
+                    "--git-repo-id".into(),
+                    package.into(),
+                ];
+                if request.language == "go" {
+                    let mappings = go_model_name_mappings(request);
+                    if !mappings.is_empty() {
+                        args.push("--model-name-mappings".into());
+                        args.push(mappings.join(",").into());
+                    }
+                }
+                self.run(sandbox, &tool, args).await?;
                 Ok(Generated {
                     generator: format!("openapi-generator {}", request.language),
                     generator_version: self.version(sandbox, &tool, &["version"]).await,
@@ -664,6 +674,103 @@ fn write_prost_crate(out: &Path, package: &str) -> Result<(), GenerateError> {
     )
     .map_err(|e| io("cannot write Cargo.toml", e))?;
     Ok(())
+}
+
+/// `--model-name-mappings` that keep openapi-generator's Go output compiling: a schema `NewX`
+/// next to a schema `X` clashes with `X`'s constructor `func NewX` ("NewX redeclared in this
+/// block", OpenAPITools/openapi-generator#21857, open in 7.16.0), so `NewX` becomes the Go
+/// type `NewXModel` (its JSON is unchanged). Empty when there is no such pair or the document
+/// does not parse (the generator then reports the problem itself).
+pub fn go_model_name_mappings(request: &GenerateRequest) -> Vec<String> {
+    let files: Vec<orbit_apispec::SpecFile> = request
+        .files
+        .iter()
+        .map(|f| orbit_apispec::SpecFile {
+            name: f.path.clone(),
+            content: f.content.clone(),
+        })
+        .collect();
+    let Ok(spec) = orbit_apispec::validate(orbit_apispec::Format::OpenApi, &files) else {
+        return Vec::new();
+    };
+    let names: std::collections::BTreeSet<String> = spec
+        .reference()
+        .into_iter()
+        .filter(|item| item.kind == "schema")
+        .map(|item| item.name)
+        .collect();
+    let upper_first = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default()
+    };
+    let generated: std::collections::BTreeSet<String> =
+        names.iter().map(|n| upper_first(n)).collect();
+    names
+        .iter()
+        .filter_map(|name| {
+            let rest = upper_first(name).strip_prefix("New")?.to_owned();
+            if rest.is_empty() || !generated.contains(&rest) {
+                return None;
+            }
+            let mut target = format!("{}Model", upper_first(name));
+            while generated.contains(&target) {
+                target.push_str("Model");
+            }
+            Some(format!("{name}={target}"))
+        })
+        .collect()
+}
+
+/// The protobuf-java release that goes with protoc `version` (`36.2` → `4.36.2`: since
+/// protoc 26 the Java runtime is `4.<protoc version>`, before it `3.<protoc version>`).
+pub fn protobuf_java_version(protoc_version: &str) -> String {
+    let major: u32 = protoc_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major >= 26 {
+        format!("4.{protoc_version}")
+    } else {
+        format!("3.{protoc_version}")
+    }
+}
+
+/// A `pom.xml` that builds the generated Java messages (`mvn compile`).
+fn write_java_pom(out: &Path, package: &str, protoc_version: &str) -> Result<(), GenerateError> {
+    let name = snake(package).replace('_', "-");
+    let runtime = protobuf_java_version(protoc_version);
+    std::fs::write(
+        out.join("pom.xml"),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by Orbit with protoc java_out {protoc_version}. -->
+<project>
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>orbit.generated</groupId>
+  <artifactId>{name}-client</artifactId>
+  <version>0.1.0</version>
+  <packaging>jar</packaging>
+  <properties>
+    <maven.compiler.source>11</maven.compiler.source>
+    <maven.compiler.target>11</maven.compiler.target>
+    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>com.google.protobuf</groupId>
+      <artifactId>protobuf-java</artifactId>
+      <version>{runtime}</version>
+    </dependency>
+  </dependencies>
+</project>
+"#
+        ),
+    )
+    .map_err(|e| io("cannot write pom.xml", e))
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -778,5 +885,30 @@ mod tests {
         assert_eq!(snake("Pet-Store.v2"), "pet_store_v2");
         assert_eq!(snake("3d"), "api_3d");
         assert_eq!(tail("abcdef", 3), "…def");
+    }
+
+    #[test]
+    fn go_schemas_that_clash_with_constructors_are_renamed() {
+        let request = |doc: &str| GenerateRequest {
+            format: "openapi".into(),
+            language: "go".into(),
+            package: "p".into(),
+            files: vec![orbit_ports::SourceFile {
+                path: "openapi.yaml".into(),
+                content: doc.into(),
+            }],
+        };
+        let doc = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Pet: {type: object}\n    NewPet: {type: object}\n    NewOwner: {type: object}\n";
+        assert_eq!(
+            go_model_name_mappings(&request(doc)),
+            ["NewPet=NewPetModel"]
+        );
+        assert!(go_model_name_mappings(&request("not: [valid")).is_empty());
+    }
+
+    #[test]
+    fn protobuf_java_runtime_follows_protoc() {
+        assert_eq!(protobuf_java_version("36.2"), "4.36.2");
+        assert_eq!(protobuf_java_version("25.1"), "3.25.1");
     }
 }
