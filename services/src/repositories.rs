@@ -128,6 +128,7 @@ pub struct RepositoryService {
     pub(crate) deps: Deps,
     workspaces: WorkspaceService,
     workflows: crate::WorkflowService,
+    pub(crate) template_cache: crate::templates::TemplateCache,
 }
 
 impl RepositoryService {
@@ -140,6 +141,7 @@ impl RepositoryService {
             deps,
             workspaces,
             workflows,
+            template_cache: Default::default(),
         }
     }
 

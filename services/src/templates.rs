@@ -49,6 +49,37 @@ pub struct TemplateView {
     pub manifest: Manifest,
 }
 
+/// Template folders read recently, by (source URL, commit, folder): a template at a commit
+/// never changes, so starting a run (which renders once to refuse bad parameters) and the
+/// run's generate step read it once. At most [`TemplateCache::ENTRIES`] folders.
+#[derive(Clone, Default)]
+pub struct TemplateCache(Arc<std::sync::Mutex<Vec<CachedTemplate>>>);
+
+type TemplateKey = (String, String, String);
+type CachedTemplate = (TemplateKey, Arc<Vec<GitFile>>);
+
+impl TemplateCache {
+    const ENTRIES: usize = 4;
+
+    fn get(&self, key: &TemplateKey) -> Option<Arc<Vec<GitFile>>> {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let i = entries.iter().position(|(k, _)| k == key)?;
+        let entry = entries.remove(i);
+        let files = entry.1.clone();
+        entries.push(entry);
+        Some(files)
+    }
+
+    fn put(&self, key: TemplateKey, files: Arc<Vec<GitFile>>) {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(k, _)| k != &key);
+        if entries.len() >= Self::ENTRIES {
+            entries.remove(0);
+        }
+        entries.push((key, files));
+    }
+}
+
 impl RepositoryService {
     fn limits() -> Limits {
         Limits::default()
@@ -62,18 +93,41 @@ impl RepositoryService {
         path: &str,
     ) -> Result<(Manifest, String, Vec<GitFile>)> {
         let limits = Self::limits();
-        let (_, files) = self
+        // The branch's tip names the content: a folder read at that commit is reused.
+        let tip = self
             .deps
             .git
-            .read(
-                url,
-                git_ref,
-                path,
-                limits.max_files,
-                limits.max_total_bytes as u64,
-            )
+            .branches(&GitRemote::anonymous(url))
             .await
-            .map_err(git_err)?;
+            .ok()
+            .and_then(|b| b.into_iter().find(|(name, _)| name == git_ref))
+            .map(|(_, commit)| commit);
+        let cached = tip.as_ref().and_then(|commit| {
+            self.template_cache
+                .get(&(url.to_owned(), commit.clone(), path.to_owned()))
+        });
+        let files = match cached {
+            Some(files) => files,
+            None => {
+                let (commit, files) = self
+                    .deps
+                    .git
+                    .read(
+                        url,
+                        git_ref,
+                        path,
+                        limits.max_files,
+                        limits.max_total_bytes as u64,
+                    )
+                    .await
+                    .map_err(git_err)?;
+                let files = Arc::new(files);
+                self.template_cache
+                    .put((url.to_owned(), commit, path.to_owned()), files.clone());
+                files
+            }
+        };
+        let files = files.as_ref().clone();
         let Some((_, bytes)) = files.iter().find(|(p, _)| p == MANIFEST_FILE) else {
             return Err(Error::invalid(
                 "path",
@@ -195,15 +249,36 @@ impl RepositoryService {
         template: &RepoTemplate,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Vec<RenderedFile>> {
+        Ok(self.render_template_timed(template, parameters).await?.0)
+    }
+
+    /// [`Self::render_template`], also returning how long fetching and rendering took (ms).
+    async fn render_template_timed(
+        &self,
+        template: &RepoTemplate,
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<(Vec<RenderedFile>, u64, u64)> {
+        let t = std::time::Instant::now();
         let (manifest, _, files) = self
             .fetch_template(&template.source_url, &template.git_ref, &template.path)
             .await?;
+        let fetch_ms = t.elapsed().as_millis() as u64;
+        let t = std::time::Instant::now();
+        let rendered = Self::render_files(&manifest, &files, parameters)?;
+        Ok((rendered, fetch_ms, t.elapsed().as_millis() as u64))
+    }
+
+    fn render_files(
+        manifest: &Manifest,
+        files: &[GitFile],
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<Vec<RenderedFile>> {
         let input: BTreeMap<String, serde_json::Value> = parameters
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
             .collect();
         let values = manifest.validate(&input).map_err(template_err)?;
-        orbit_template::render(&manifest, &files, &values, &Self::limits()).map_err(template_err)
+        orbit_template::render(manifest, files, &values, &Self::limits()).map_err(template_err)
     }
 
     pub async fn get_policy(&self, actor: &Actor, workspace_id: &str) -> Result<RepoPolicy> {
@@ -381,10 +456,11 @@ impl Activity for GenerateActivity {
             .await
             .map_err(|e| ActivityError::Retryable(e.to_string()))?
             .ok_or_else(|| ActivityError::NonRetryable("the template was removed".into()))?;
-        let files = repos
-            .render_template(&template, &create.parameters)
+        let (files, fetch_ms, render_ms) = repos
+            .render_template_timed(&template, &create.parameters)
             .await
             .map_err(activity_err)?;
+        let t = std::time::Instant::now();
         let host = hosts
             .open_for_workspace(ws, None)
             .await
@@ -408,6 +484,8 @@ impl Activity for GenerateActivity {
             .push_access(&r.name)
             .await
             .map_err(|e| activity_err(githost_err(e)))?;
+        let create_ms = t.elapsed().as_millis() as u64;
+        let t = std::time::Instant::now();
         let git_files: Vec<GitFile> = files
             .iter()
             .map(|f| (f.path.clone(), f.content.clone()))
@@ -478,6 +556,10 @@ impl Activity for GenerateActivity {
             commit,
             files: files.len(),
             adopted: created.already_existed,
+            fetch_ms,
+            render_ms,
+            create_ms,
+            push_ms: t.elapsed().as_millis() as u64,
         };
         serde_json::to_string(&out).map_err(|e| ActivityError::NonRetryable(e.to_string()))
     }

@@ -54,6 +54,16 @@ pub struct Generated {
     pub files: usize,
     /// The remote existed already (a previous attempt created it).
     pub adopted: bool,
+    /// How long the attempt that succeeded spent reading the template, rendering it,
+    /// creating (or finding) the remote, and committing and pushing (ms).
+    #[serde(default)]
+    pub fetch_ms: u64,
+    #[serde(default)]
+    pub render_ms: u64,
+    #[serde(default)]
+    pub create_ms: u64,
+    #[serde(default)]
+    pub push_ms: u64,
 }
 
 pub struct RepositoryCreateWorkflow;
@@ -89,8 +99,14 @@ impl WorkflowDefinition for RepositoryCreateWorkflow {
         let out = ctx.call(GENERATE, input, options).await?;
         let generated: Generated = parse("generate output", &out)?;
         ctx.log(&format!(
-            "pushed {} files to {} (commit {})",
-            generated.files, generated.clone_url, generated.commit
+            "pushed {} files to {} (commit {}; fetch {} ms, render {} ms, create {} ms, push {} ms)",
+            generated.files,
+            generated.clone_url,
+            generated.commit,
+            generated.fetch_ms,
+            generated.render_ms,
+            generated.create_ms,
+            generated.push_ms
         ));
         create.clone_url = generated.clone_url;
         let next = serde_json::to_string(&create)

@@ -55,6 +55,17 @@ impl GitCli {
         auth: Option<&GitCredentials>,
         args: &[&str],
     ) -> Result<String, GitError> {
+        self.git_with_input(dir, auth, args, None).await
+    }
+
+    /// Runs git with `input` on its standard input (`None`: no input).
+    async fn git_with_input(
+        &self,
+        dir: &Path,
+        auth: Option<&GitCredentials>,
+        args: &[&str],
+        input: Option<Vec<u8>>,
+    ) -> Result<String, GitError> {
         let mut cmd = Command::new("git");
         if let Some(auth) = auth {
             if auth.username.contains(['\n', '\r', '\0'])
@@ -75,7 +86,29 @@ impl GitCli {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("HOME", dir)
             .kill_on_drop(true);
-        let out = tokio::time::timeout(self.timeout, cmd.output())
+        let run = async {
+            match input {
+                None => cmd.output().await,
+                Some(input) => {
+                    use tokio::io::AsyncWriteExt;
+                    cmd.stdin(std::process::Stdio::piped())
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::piped());
+                    let mut child = cmd.spawn()?;
+                    let mut stdin = child.stdin.take().expect("stdin is piped");
+                    // Written while the output is read, so a large input cannot deadlock.
+                    let writer = tokio::spawn(async move {
+                        let r = stdin.write_all(&input).await;
+                        drop(stdin);
+                        r
+                    });
+                    let out = child.wait_with_output().await?;
+                    writer.await.map_err(std::io::Error::other)??;
+                    Ok(out)
+                }
+            }
+        };
+        let out = tokio::time::timeout(self.timeout, run)
             .await
             .map_err(|_| {
                 GitError::Unavailable(format!("git {} timed out", args.first().unwrap_or(&"")))
@@ -147,6 +180,66 @@ impl GitCli {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+impl GitCli {
+    /// Writes a parentless commit of `files` on `branch` in the repository at `dir` with
+    /// `git fast-import`; returns its id.
+    async fn first_commit(
+        &self,
+        dir: &Path,
+        auth: Option<&GitCredentials>,
+        branch: &str,
+        files: &[GitFile],
+        message: &str,
+        author: &GitAuthor,
+    ) -> Result<String, GitError> {
+        let clean = |s: &str| s.replace(['<', '>', '\n', '\r'], "");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let who = format!(
+            "{} <{}> {now} +0000",
+            clean(&author.name),
+            clean(&author.email)
+        );
+        let total: usize = files.iter().map(|(p, d)| p.len() + d.len() + 64).sum();
+        let mut stream = Vec::with_capacity(total + message.len() + 256);
+        stream.extend_from_slice(
+            format!(
+                "commit refs/heads/{branch}\nauthor {who}\ncommitter {who}\ndata {}\n{message}\n",
+                message.len()
+            )
+            .as_bytes(),
+        );
+        let mut seen = std::collections::HashSet::new();
+        for (rel, data) in files {
+            let rel = safe_relative(rel)?.to_string_lossy().replace('\\', "/");
+            if rel.contains(['\n', '"']) || rel.starts_with(".git/") || rel == ".git" {
+                return Err(GitError::Refused(format!("refusing the path {rel:?}")));
+            }
+            if !seen.insert(rel.clone()) {
+                return Err(GitError::Refused(format!(
+                    "the path {rel:?} is given twice"
+                )));
+            }
+            stream.extend_from_slice(
+                format!("M 100644 inline {rel}\ndata {}\n", data.len()).as_bytes(),
+            );
+            stream.extend_from_slice(data);
+            stream.push(b'\n');
+        }
+        stream.extend_from_slice(b"\ndone\n");
+        self.git_with_input(
+            dir,
+            auth,
+            &["fast-import", "--quiet", "--done", "--date-format=raw"],
+            Some(stream),
+        )
+        .await?;
+        self.git(dir, auth, &["rev-parse", &format!("refs/heads/{branch}")])
+            .await
     }
 }
 
@@ -241,6 +334,19 @@ impl GitClient for GitCli {
         let tmp = self.scratch()?;
         let dir = tmp.0.clone();
         let existed = self.clone_branch(&remote.url, auth, branch, &dir).await?;
+        if !existed && path.trim_matches('/').is_empty() {
+            // A first commit at the root: one `git fast-import` writes every blob, the
+            // tree and the commit into a pack, with no working tree, index or hashing of
+            // files written to disk first.
+            let commit = self
+                .first_commit(&dir, auth, branch, files, message, author)
+                .await?;
+            let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+            self.git(&dir, auth, &["push", "--quiet", "origin", &refspec])
+                .await?;
+            tracing::info!(branch, commit = %commit, files = files.len(), "published a first commit to git");
+            return Ok(Some(commit));
+        }
         let target = folder(&dir, path)?;
         // Mirror: the folder holds exactly `files` afterwards.
         if target != dir {

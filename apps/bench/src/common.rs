@@ -77,6 +77,25 @@ impl Server {
         )
     }
 
+    /// `orbit serve` on `listen` (host:port), for setups that must know the URL beforehand
+    /// (`ORBIT_PUBLIC_URL` shared with an `orbit worker`).
+    pub fn start_on(
+        bin: &Path,
+        listen: &str,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Server> {
+        Self::spawn(
+            bin,
+            &["serve", "--listen", listen],
+            "Orbit is listening on ",
+            data_dir,
+            database_url,
+            extra_env,
+        )
+    }
+
     /// `orbit worker` (Temporal's workflows and activities) on the same data and database;
     /// its `url` is what it printed when ready.
     pub fn start_worker(

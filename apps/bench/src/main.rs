@@ -12,11 +12,15 @@
 //!   Search for each kind);
 //! - `workflows`: a three-step no-op workflow on the embedded engine (start latency,
 //!   completion throughput, start-to-finish), and on Temporal when given a Temporal server;
-//! - `all` (the default): the four in turn.
+//! - `generate`: "create a repository from a template" end to end (a 1,000-file template,
+//!   start-to-succeeded time and each step), on the embedded engine and on Temporal when
+//!   given a Temporal server; not part of `all`.
+//! - `all` (the default): the first four in turn.
 
 mod catalog;
 mod common;
 mod corpus;
+mod generate;
 mod knowledge;
 mod workflows;
 mod workspaces;
@@ -100,6 +104,10 @@ pub struct Args {
     /// `orbit worker` beside `orbit serve` (scripts/lib/temporal.sh starts a dev server).
     #[arg(long, env = "ORBIT_TEST_TEMPORAL_ADDRESS")]
     temporal_address: Option<String>,
+
+    /// generate: measured runs of CreateRepositoryFromTemplate per store and engine.
+    #[arg(long, default_value_t = 20)]
+    generations: usize,
 }
 
 #[tokio::main]
@@ -112,10 +120,10 @@ async fn main() -> Result<()> {
     };
     let scenarios: Vec<&str> = match args.scenario.as_str() {
         "all" => vec!["workspaces", "knowledge", "catalog", "workflows"],
-        one @ ("workspaces" | "knowledge" | "catalog" | "workflows") => vec![one],
+        one @ ("workspaces" | "knowledge" | "catalog" | "workflows" | "generate") => vec![one],
         other => {
             bail!(
-                "unknown scenario {other:?}: use workspaces, knowledge, catalog, workflows or all"
+                "unknown scenario {other:?}: use workspaces, knowledge, catalog, workflows, generate or all"
             )
         }
     };
@@ -142,6 +150,7 @@ async fn main() -> Result<()> {
             "workspaces" => workspaces::run(&args, &backends).await,
             "knowledge" => knowledge::run(&args, &backends).await,
             "catalog" => catalog::run(&args, &backends).await,
+            "generate" => generate::run(&args, &backends).await,
             _ => workflows::run(&args, &backends).await,
         }
         .with_context(|| format!("scenario {scenario}"))?;
