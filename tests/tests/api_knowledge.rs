@@ -693,3 +693,63 @@ async fn search_survives_a_crash_between_database_and_index() {
     }
     task.abort();
 }
+
+/// A search matching more than 1,000 pages says its total is a lower bound (counting stops
+/// there) and still pages on; a search matching a few counts them exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_counts_matches_up_to_a_thousand() {
+    let app = TestApp::memory().await;
+    let ws = workspace(&app, ADMIN, "census").await;
+    let space = app
+        .ok(
+            "KnowledgeService/CreateSpace",
+            ADMIN,
+            json!({"workspaceId": ws, "slug": "field-notes", "name": "Field notes"}),
+        )
+        .await;
+    let space_id = id(&space, "space");
+    for i in 0..1_003 {
+        let title = if i < 3 {
+            format!("Platypus sighting {i}")
+        } else {
+            format!("Wombat census {i}")
+        };
+        app.ok(
+            "KnowledgeService/CreatePage",
+            ADMIN,
+            json!({"workspaceId": ws, "spaceId": space_id, "title": title, "body": "Counted at dusk."}),
+        )
+        .await;
+    }
+    app.index().await;
+
+    let many = app
+        .ok(
+            "SearchService/Search",
+            ADMIN,
+            json!({"workspaceId": ws, "query": "wombat"}),
+        )
+        .await;
+    assert_eq!(many["totalIsLowerBound"], true, "{many}");
+    assert_eq!(many["total"].to_string().trim_matches('"'), "1000");
+    assert_eq!(many["results"].as_array().unwrap().len(), 20);
+    assert!(
+        !many["nextPageToken"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "more pages follow"
+    );
+    let few = app
+        .ok(
+            "SearchService/Search",
+            ADMIN,
+            json!({"workspaceId": ws, "query": "platypus"}),
+        )
+        .await;
+    assert_eq!(few["total"].to_string().trim_matches('"'), "3");
+    assert!(
+        few["totalIsLowerBound"].is_null() || few["totalIsLowerBound"] == false,
+        "an exact count: {few}"
+    );
+}

@@ -140,8 +140,7 @@ pub fn snippet(analyzer: &TextAnalyzer, body: &str, words: &[QueryWord]) -> Stri
 /// [`SNIPPET_CHARS`] bytes at word starts, each scored by the weights of its matching words
 /// (see [`token_weight`]); the highest score wins, the earliest on equal scores (tantivy's
 /// `SnippetGenerator` cuts and scores the same way, but needs the matching words first: a
-/// second pass). `None` when no word matches. A word's weight is worked out once per
-/// distinct word of the body.
+/// second pass). `None` when no word matches.
 fn best_fragment(
     analyzer: &TextAnalyzer,
     body: &str,
@@ -166,6 +165,8 @@ fn best_fragment(
             *best = Some(candidate);
         }
     }
+    // Typo matching (an edit distance per word) is worked out once per distinct word.
+    let typos = words.iter().any(|w| w.distance > 0);
     let mut weights: std::collections::HashMap<String, Option<f32>> =
         std::collections::HashMap::new();
     let mut tokens = analyzer.clone();
@@ -178,12 +179,17 @@ fn best_fragment(
             keep_better(&mut best, done);
         }
         current.stop = token.offset_to;
-        let weight = match weights.get(token.text.as_str()) {
-            Some(weight) => *weight,
-            None => {
-                let weight = token_weight(&token.text, words);
-                weights.insert(token.text.clone(), weight);
-                weight
+        let weight = if !typos {
+            // Exact and prefix comparisons: cheaper than a look-up.
+            token_weight(&token.text, words)
+        } else {
+            match weights.get(token.text.as_str()) {
+                Some(weight) => *weight,
+                None => {
+                    let weight = token_weight(&token.text, words);
+                    weights.insert(token.text.clone(), weight);
+                    weight
+                }
             }
         };
         if let Some(weight) = weight {
