@@ -188,7 +188,11 @@ impl Activity for StepActivity {
                 .append(true)
                 .open(&path)
                 .map_err(|e| ActivityError::Retryable(format!("cannot record the step: {e}")))?;
-            writeln!(file, "{} {} {}", ctx.run_id, step, ctx.attempt)
+            // One write per line: steps running in parallel append to the same file, and an
+            // O_APPEND write of a few bytes is not interleaved with another (`writeln!` on a
+            // file writes each formatted piece separately).
+            let line = format!("{} {} {}\n", ctx.run_id, step, ctx.attempt);
+            file.write_all(line.as_bytes())
                 .map_err(|e| ActivityError::Retryable(e.to_string()))?;
             file.sync_all()
                 .map_err(|e| ActivityError::Retryable(e.to_string()))?;
