@@ -200,162 +200,111 @@ impl SearchIndexer {
         }
     }
 
-    /// Applies up to `batch` pending jobs of the API catalog's outbox (same rules as pages).
-    async fn run_api_jobs(&self, batch: u32) -> Result<usize> {
-        let jobs = self
-            .deps
-            .apis
-            .pending_api_index_jobs(batch)
-            .await
-            .map_err(store_err)?;
-        if jobs.is_empty() {
-            return Ok(0);
-        }
-        let mut upserts = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for job in &jobs {
-            if !seen.insert((job.workspace_id.clone(), job.api_id.clone())) {
-                continue;
-            }
-            match self
-                .deps
-                .apis
-                .get_api(&job.workspace_id, &job.api_id)
-                .await
-                .map_err(store_err)?
-            {
-                Some(api) => upserts.push(Self::api_doc(&api)),
-                None => self
-                    .deps
-                    .search
-                    .delete(&job.workspace_id, &[job.api_id.to_string()])
-                    .await
-                    .map_err(search_err)?,
-            }
-        }
-        if !upserts.is_empty() {
-            self.deps
-                .search
-                .upsert(&upserts)
-                .await
-                .map_err(search_err)?;
-        }
-        self.deps.search.refresh().await.map_err(search_err)?;
-        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-        self.deps
-            .apis
-            .complete_api_index_jobs(&ids)
-            .await
-            .map_err(store_err)?;
-        Ok(jobs.len())
-    }
-
-    /// Applies up to `batch` pending outbox jobs: upserts pages that exist, deletes the ones
-    /// that are gone, makes the changes searchable, then marks the jobs done. Returns how
-    /// many jobs it applied. A crash at any point leaves the jobs pending (they are
-    /// idempotent), so they are applied again on the next run.
+    /// Applies up to `batch` pending jobs of each outbox (pages, APIs, repositories):
+    /// upserts the documents that exist, deletes the ones that are gone, makes the changes
+    /// searchable once, then marks the jobs done. Returns how many jobs it applied. A crash
+    /// at any point leaves the jobs pending (they are idempotent), so they are applied
+    /// again on the next run.
     pub async fn run_once(&self, batch: u32) -> Result<usize> {
-        let api_jobs = self.run_api_jobs(batch).await?;
-        let repositories = self.run_repositories_once(batch).await?;
-        Ok(api_jobs + repositories + self.run_pages_once(batch).await?)
-    }
-
-    /// Applies up to `batch` pending repository outbox jobs, like the pages' ones.
-    async fn run_repositories_once(&self, batch: u32) -> Result<usize> {
-        let store = &self.deps.repositories;
-        let jobs = store
-            .pending_repository_index_jobs(batch)
-            .await
-            .map_err(store_err)?;
-        if jobs.is_empty() {
-            return Ok(0);
-        }
-        let mut upserts = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for job in &jobs {
-            if !seen.insert((job.workspace_id.clone(), job.repository_id.clone())) {
-                continue;
-            }
-            match store
-                .get_repository(&job.workspace_id, &job.repository_id)
-                .await
-                .map_err(store_err)?
-            {
-                Some(repo) => upserts.push(crate::repositories::search_doc(&repo)),
-                None => self
-                    .deps
-                    .search
-                    .delete(&job.workspace_id, &[job.repository_id.to_string()])
-                    .await
-                    .map_err(search_err)?,
-            }
-        }
-        if !upserts.is_empty() {
-            self.deps
-                .search
-                .upsert(&upserts)
-                .await
-                .map_err(search_err)?;
-        }
-        self.deps.search.refresh().await.map_err(search_err)?;
-        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-        store
-            .complete_repository_index_jobs(&ids)
-            .await
-            .map_err(store_err)?;
-        Ok(jobs.len())
-    }
-
-    async fn run_pages_once(&self, batch: u32) -> Result<usize> {
-        let jobs = self
-            .deps
+        let d = &self.deps;
+        let pages = d
             .knowledge
             .pending_index_jobs(batch)
             .await
             .map_err(store_err)?;
-        if jobs.is_empty() {
+        let apis = d
+            .apis
+            .pending_api_index_jobs(batch)
+            .await
+            .map_err(store_err)?;
+        let repositories = d
+            .repositories
+            .pending_repository_index_jobs(batch)
+            .await
+            .map_err(store_err)?;
+        if pages.is_empty() && apis.is_empty() && repositories.is_empty() {
             return Ok(0);
         }
-        let mut upserts = Vec::new();
-        let mut deletes: Vec<(orbit_core::WorkspaceId, String)> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for job in &jobs {
-            if !seen.insert((job.workspace_id.clone(), job.page_id.clone())) {
-                continue;
-            }
-            match self
-                .deps
-                .knowledge
-                .get_page(&job.workspace_id, &job.page_id)
-                .await
-                .map_err(store_err)?
-            {
-                Some(page) => upserts.push(self.doc(&page)),
-                None => deletes.push((job.workspace_id.clone(), job.page_id.to_string())),
+        let mut changes = Changes::default();
+        for job in &pages {
+            if changes.first(&job.workspace_id, job.page_id.as_str()) {
+                let page = d
+                    .knowledge
+                    .get_page(&job.workspace_id, &job.page_id)
+                    .await
+                    .map_err(store_err)?;
+                changes.apply(
+                    &job.workspace_id,
+                    job.page_id.as_str(),
+                    page.map(|p| self.doc(&p)),
+                );
             }
         }
-        if !upserts.is_empty() {
-            self.deps
-                .search
-                .upsert(&upserts)
+        for job in &apis {
+            if changes.first(&job.workspace_id, job.api_id.as_str()) {
+                let api = d
+                    .apis
+                    .get_api(&job.workspace_id, &job.api_id)
+                    .await
+                    .map_err(store_err)?;
+                changes.apply(
+                    &job.workspace_id,
+                    job.api_id.as_str(),
+                    api.map(|a| Self::api_doc(&a)),
+                );
+            }
+        }
+        for job in &repositories {
+            if changes.first(&job.workspace_id, job.repository_id.as_str()) {
+                let repo = d
+                    .repositories
+                    .get_repository(&job.workspace_id, &job.repository_id)
+                    .await
+                    .map_err(store_err)?;
+                changes.apply(
+                    &job.workspace_id,
+                    job.repository_id.as_str(),
+                    repo.map(|r| crate::repositories::search_doc(&r)),
+                );
+            }
+        }
+        if !changes.upserts.is_empty() {
+            d.search
+                .upsert(&changes.upserts)
                 .await
                 .map_err(search_err)?;
         }
-        for (ws, id) in &deletes {
-            self.deps
-                .search
+        for (ws, id) in &changes.deletes {
+            d.search
                 .delete(ws, std::slice::from_ref(id))
                 .await
                 .map_err(search_err)?;
         }
-        self.deps.search.refresh().await.map_err(search_err)?;
-        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-        self.deps
-            .knowledge
-            .complete_index_jobs(&ids)
-            .await
-            .map_err(store_err)?;
-        Ok(jobs.len())
+        d.search.refresh().await.map_err(search_err)?;
+        if !pages.is_empty() {
+            d.knowledge
+                .complete_index_jobs(&pages.iter().map(|j| j.id.clone()).collect::<Vec<_>>())
+                .await
+                .map_err(store_err)?;
+        }
+        if !apis.is_empty() {
+            d.apis
+                .complete_api_index_jobs(&apis.iter().map(|j| j.id.clone()).collect::<Vec<_>>())
+                .await
+                .map_err(store_err)?;
+        }
+        if !repositories.is_empty() {
+            d.repositories
+                .complete_repository_index_jobs(
+                    &repositories
+                        .iter()
+                        .map(|j| j.id.clone())
+                        .collect::<Vec<_>>(),
+                )
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(pages.len() + apis.len() + repositories.len())
     }
 
     /// Applies every pending job.
@@ -419,5 +368,29 @@ impl SearchIndexer {
         }
         self.deps.search.refresh().await.map_err(search_err)?;
         Ok(count)
+    }
+}
+
+/// What one indexer run changes in the index: each document once (several jobs for one
+/// document in a batch are applied by its current state, read once).
+#[derive(Default)]
+struct Changes {
+    seen: std::collections::HashSet<(orbit_core::WorkspaceId, String)>,
+    upserts: Vec<SearchDoc>,
+    deletes: Vec<(orbit_core::WorkspaceId, String)>,
+}
+
+impl Changes {
+    /// Whether this is the batch's first job for the document.
+    fn first(&mut self, ws: &orbit_core::WorkspaceId, id: &str) -> bool {
+        self.seen.insert((ws.clone(), id.to_owned()))
+    }
+
+    /// The document as it is now: `None` when it is gone.
+    fn apply(&mut self, ws: &orbit_core::WorkspaceId, id: &str, doc: Option<SearchDoc>) {
+        match doc {
+            Some(doc) => self.upserts.push(doc),
+            None => self.deletes.push((ws.clone(), id.to_owned())),
+        }
     }
 }

@@ -59,6 +59,8 @@ pub fn webhook_path(provider: GitProvider, connection_id: &str) -> String {
 /// A new webhook secret (shown once) and where deliveries go.
 #[derive(Debug, Clone)]
 pub struct CreatedWebhookSecret {
+    /// The connection it belongs to.
+    pub connection: GitHostConnection,
     pub secret: Secret,
     /// `/webhooks/{github|gitlab}/{connection_id}`.
     pub webhook_path: String,
@@ -210,6 +212,7 @@ impl WebhookService {
         Ok(CreatedWebhookSecret {
             secret,
             webhook_path: webhook_path(connection.provider, connection_id),
+            connection,
         })
     }
 

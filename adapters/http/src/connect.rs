@@ -195,6 +195,24 @@ fn timeout(headers: &HeaderMap) -> Result<Option<Duration>, ConnectError> {
     Ok(Some(Duration::from_millis(ms)))
 }
 
+/// Runs a handler's call, within the caller's deadline (named `what` in the error) if any.
+async fn within<Resp>(
+    deadline: Option<Duration>,
+    what: &str,
+    call: impl Future<Output = orbit_core::Result<Resp>>,
+) -> Result<Resp, ConnectError> {
+    match deadline {
+        Some(d) => tokio::time::timeout(d, call).await.map_err(|_| {
+            ConnectError::new(
+                Code::DeadlineExceeded,
+                format!("the request did not finish within {what}"),
+            )
+        })?,
+        None => call.await,
+    }
+    .map_err(ConnectError::from)
+}
+
 async fn unary<Req, Resp, F, Fut>(
     state: AppState,
     headers: HeaderMap,
@@ -223,17 +241,12 @@ where
     let body = read_body(body, state.config.max_body_bytes, limit).await?;
     let actor = authenticate(&state, &headers).await?;
     let request: Req = decode(codec, &body)?;
-    let call = handler(state, actor, request);
-    let response = match deadline {
-        Some(d) => tokio::time::timeout(d, call).await.map_err(|_| {
-            ConnectError::new(
-                Code::DeadlineExceeded,
-                "the request did not finish within Connect-Timeout-Ms",
-            )
-        })?,
-        None => call.await,
-    }
-    .map_err(ConnectError::from)?;
+    let response = within(
+        deadline,
+        "Connect-Timeout-Ms",
+        handler(state, actor, request),
+    )
+    .await?;
     let bytes = encode(codec, &response)?;
     Ok(([(header::CONTENT_TYPE, codec.content_type())], bytes).into_response())
 }
@@ -358,17 +371,7 @@ where
         }
     };
     let request: Req = decode(codec, message)?;
-    let call = handler(state, actor, request);
-    let response = match deadline {
-        Some(d) => tokio::time::timeout(d, call).await.map_err(|_| {
-            ConnectError::new(
-                Code::DeadlineExceeded,
-                "the request did not finish within its grpc-timeout",
-            )
-        })?,
-        None => call.await,
-    }
-    .map_err(ConnectError::from)?;
+    let response = within(deadline, "its grpc-timeout", handler(state, actor, request)).await?;
     let bytes = encode(codec, &response)?;
     let len = u32::try_from(bytes.len()).map_err(|_| {
         ConnectError::new(

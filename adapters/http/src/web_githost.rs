@@ -244,22 +244,10 @@ async fn create_webhook_secret(
         Ok(c) => c,
         Err(err) => return failed(&state, &s, ws, err, ConnectionForm::default()).await,
     };
-    // The connection's name and provider, for the notice (listing is allowed: the secret
-    // was just created by an admin).
-    let found = state
-        .services
-        .git_hosts
-        .list_connections(&s.actor, &ws.id)
-        .await
-        .ok()
-        .and_then(|list| list.into_iter().find(|c| c.id == id));
-    let (name, provider) = found
-        .map(|c| (c.name, c.provider.as_str()))
-        .unwrap_or_else(|| (id.clone(), "github"));
     let extra = Extra {
         webhook: Some(ShownSecret {
-            name,
-            provider,
+            provider: created.connection.provider.as_str(),
+            name: created.connection.name,
             url: crate::web::absolute_url(&headers, &created.webhook_path),
             secret: created.secret.expose().to_owned(),
         }),
