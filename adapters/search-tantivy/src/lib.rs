@@ -130,6 +130,70 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// Every term of `field` that starts with `prefix`, at a constant score. What
+/// `FuzzyTermQuery::new_prefix(term, 0, …)` matches, without building a Levenshtein DFA
+/// for each query word and field (hash maps and allocations: a good part of a one-word
+/// search's CPU before).
+#[derive(Clone, Debug)]
+struct PrefixQuery {
+    field: Field,
+    prefix: Prefix,
+}
+
+impl PrefixQuery {
+    fn new(field: Field, prefix: &str) -> Self {
+        PrefixQuery {
+            field,
+            prefix: Prefix(Arc::from(prefix.as_bytes())),
+        }
+    }
+}
+
+impl Query for PrefixQuery {
+    fn weight(
+        &self,
+        _scoring: tantivy::query::EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        Ok(Box::new(tantivy::query::AutomatonWeight::new(
+            self.field,
+            self.prefix.clone(),
+        )))
+    }
+}
+
+/// The automaton of byte strings that start with these bytes. Its state is how many of
+/// them matched so far, or `None` once one differed.
+#[derive(Clone, Debug)]
+struct Prefix(Arc<[u8]>);
+
+impl tantivy_fst::Automaton for Prefix {
+    type State = Option<usize>;
+
+    fn start(&self) -> Option<usize> {
+        Some(0)
+    }
+
+    fn is_match(&self, state: &Option<usize>) -> bool {
+        *state == Some(self.0.len())
+    }
+
+    fn can_match(&self, state: &Option<usize>) -> bool {
+        state.is_some()
+    }
+
+    fn will_always_match(&self, state: &Option<usize>) -> bool {
+        *state == Some(self.0.len())
+    }
+
+    fn accept(&self, state: &Option<usize>, byte: u8) -> Option<usize> {
+        match *state {
+            Some(n) if n == self.0.len() => Some(n),
+            Some(n) if self.0[n] == byte => Some(n + 1),
+            _ => None,
+        }
+    }
+}
+
 /// Words: split on non-alphanumerics, at most 40 bytes, lowercased, accents folded.
 fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
@@ -319,7 +383,7 @@ impl Inner {
                 Box::new(BoostQuery::new(Box::new(exact), boost)),
             ));
             if word.prefix {
-                let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
+                let prefix = PrefixQuery::new(field, &word.text);
                 alternatives.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(prefix), boost * PREFIX_WEIGHT)),
@@ -766,6 +830,28 @@ mod tests {
             only_spaces: vec![],
             limit: 10,
             offset: 0,
+        }
+    }
+
+    #[test]
+    fn the_prefix_automaton_accepts_exactly_the_words_that_start_with_it() {
+        use tantivy_fst::Automaton;
+        let prefix = Prefix(Arc::from(&b"dep"[..]));
+        let run = |word: &str| {
+            let mut state = prefix.start();
+            for &b in word.as_bytes() {
+                if !prefix.can_match(&state) {
+                    return false;
+                }
+                state = prefix.accept(&state, b);
+            }
+            prefix.is_match(&state)
+        };
+        for yes in ["dep", "deploy", "deployment"] {
+            assert!(run(yes), "{yes}");
+        }
+        for no in ["", "de", "undeploy", "dxp", "edp"] {
+            assert!(!run(no), "{no}");
         }
     }
 

@@ -4,7 +4,9 @@
 //! and #6 ask for p95 under 10 ms at 64 concurrent clients).
 
 use crate::Args;
-use crate::common::{Backend, Client, Server, Stats, fmt_opt, measure, parallel};
+use crate::common::{
+    Backend, Client, Server, Stats, fmt_opt, measure, parallel, steady_cells, steady_header,
+};
 use crate::corpus::{self, Rng};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -280,8 +282,9 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     let mut seeding = String::from(
         "### Seeding\n\n| store | repositories | registering (s) | (per s) | APIs | creating (s) | (per s) | all searchable after (s) |\n|---|---|---|---|---|---|---|---|\n",
     );
-    let mut table = String::from(
-        "### Lists and search\n\n| store | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) | mean results |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    let mut table = format!(
+        "### Lists and search\n\n| store | RPC | requests | errors | saturation: throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) | {} | mean results |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        steady_header()
     );
     let mut notes = String::new();
     for name in backends {
@@ -289,7 +292,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
         seeding.push_str(&o.seeding);
         for s in &o.stats {
             table.push_str(&format!(
-                "| {name} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
+                "| {name} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} |\n",
                 s.name,
                 s.count,
                 s.errors,
@@ -299,6 +302,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
                 s.p99,
                 s.server_cpu_us,
                 fmt_opt(s.db_cpu_us, 0),
+                steady_cells(&s.steady),
                 fmt_opt(s.mean_value, 1),
             ));
         }

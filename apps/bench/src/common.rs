@@ -372,6 +372,8 @@ pub struct Stats {
     pub p99: f64,
     /// The mean of what the requests reported (hits, pages listed…), when they report one.
     pub mean_value: Option<f64>,
+    /// The steady-load phase, when it ran.
+    pub steady: Option<Steady>,
 }
 
 impl Stats {
@@ -389,9 +391,57 @@ pub fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[idx] as f64 / 1000.0
 }
 
+/// The share of the closed-loop throughput offered again in the steady-load phase of
+/// [`measure`] (0 turns that phase off). Set once from the command line.
+static STEADY_FRACTION: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+
+pub fn set_steady_fraction(fraction: f64) {
+    let _ = STEADY_FRACTION.set(fraction);
+}
+
+pub fn steady_fraction() -> f64 {
+    STEADY_FRACTION.get().copied().unwrap_or(0.0)
+}
+
+/// Latencies at a steady offered rate below saturation (open loop, the same clients).
+#[derive(Clone)]
+pub struct Steady {
+    /// Requests per second offered.
+    pub rate: f64,
+    pub count: usize,
+    pub errors: u64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// Table cells for [`Steady`] (four columns), or dashes.
+pub fn steady_cells(steady: &Option<Steady>) -> String {
+    match steady {
+        Some(s) if s.errors == 0 => {
+            format!("{:.0} | {:.2} | {:.2} | {:.2}", s.rate, s.p50, s.p95, s.p99)
+        }
+        Some(s) => format!(
+            "{:.0} ({} errors) | {:.2} | {:.2} | {:.2}",
+            s.rate, s.errors, s.p50, s.p95, s.p99
+        ),
+        None => "- | - | - | -".to_owned(),
+    }
+}
+
+/// Header cells matching [`steady_cells`].
+pub fn steady_header() -> String {
+    let pct = (steady_fraction() * 100.0).round();
+    format!("offered at {pct}% of that throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms)")
+}
+
 /// Drives requests for `seconds` with `concurrency` closed-loop clients and measures each
-/// one. `f(worker, i)` makes and checks request `i` (numbered across workers) and may return
-/// a value to average (hits, pages…).
+/// one (saturation: every client sends its next request as soon as the last one answered).
+/// Then, unless turned off, the same clients are offered a steady rate of
+/// [`steady_fraction`] × the throughput just measured, for `seconds` again (open loop: the
+/// requests are scheduled at fixed times; one that finds every client busy waits, and that
+/// wait counts in its latency). `f(worker, i)` makes and checks request `i` (numbered across
+/// workers) and may return a value to average (hits, pages…).
 pub async fn measure<F, Fut>(
     server: &Server,
     name: &str,
@@ -403,13 +453,63 @@ where
     F: Fn(usize, usize) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Option<f64>>> + Send,
 {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut stats = measure_closed(server, name, concurrency, seconds, f.clone()).await?;
+    let fraction = steady_fraction();
+    if fraction > 0.0 && stats.throughput() > 0.0 {
+        let rate = stats.throughput() * fraction;
+        let run = drive(concurrency, seconds, Some(rate), stats.count, f).await?;
+        let steady = Steady {
+            rate,
+            count: run.latencies.len(),
+            errors: run.errors,
+            p50: percentile(&run.latencies, 0.50),
+            p95: percentile(&run.latencies, 0.95),
+            p99: percentile(&run.latencies, 0.99),
+        };
+        println!(
+            "  {name} at a steady {:.0} req/s: {} requests, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, {} errors",
+            steady.rate, steady.count, steady.p50, steady.p95, steady.p99, steady.errors
+        );
+        stats.steady = Some(steady);
+    }
+    Ok(stats)
+}
+
+/// What one driving phase saw.
+struct Run {
+    /// Microseconds, sorted.
+    latencies: Vec<u64>,
+    errors: u64,
+    first_error: Option<String>,
+    seconds: f64,
+    mean_value: Option<f64>,
+}
+
+/// Runs `f` on `concurrency` clients for `seconds`: closed loop when `rate` is `None`,
+/// else open loop at `rate` requests per second. Requests are numbered from `first`.
+async fn drive<F, Fut>(
+    concurrency: usize,
+    seconds: u64,
+    rate: Option<f64>,
+    first: usize,
+    f: F,
+) -> Result<Run>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Option<f64>>> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    // Open loop: request k is due at started + k / rate; none is scheduled after the deadline.
+    let scheduled = rate.map(|r| {
+        (
+            (r * seconds as f64) as usize,
+            Duration::from_secs_f64(1.0 / r),
+        )
+    });
     let counter = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let first_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let started = Instant::now();
-    let cpu_before = server.cpu_seconds();
-    let db_before = server.db_cpu_seconds();
     let mut tasks = Vec::new();
     for w in 0..concurrency {
         let (f, counter, errors, first_error) = (
@@ -421,14 +521,33 @@ where
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(4096);
             let (mut sum, mut n) = (0.0, 0usize);
-            // Bounded: by the deadline, and by a hard cap on requests per client.
+            // Bounded: by the deadline (or the schedule), and by a hard cap per client.
             for _ in 0..1_000_000 {
-                if Instant::now() >= deadline {
-                    break;
-                }
-                let i = counter.fetch_add(1, Ordering::Relaxed);
-                let t0 = Instant::now();
-                match f(w, i).await {
+                let k = counter.fetch_add(1, Ordering::Relaxed);
+                let t0 = match scheduled {
+                    None => {
+                        if Instant::now() >= deadline {
+                            break;
+                        }
+                        Instant::now()
+                    }
+                    Some((total, every)) => {
+                        if k >= total {
+                            break;
+                        }
+                        let due = started + every * k as u32;
+                        if Instant::now() < due {
+                            // Free before it is due: it leaves when the timer fires (the
+                            // timer's own lateness is the load generator's, not counted).
+                            tokio::time::sleep_until(due.into()).await;
+                            Instant::now()
+                        } else {
+                            // Every client was busy when it fell due: the wait counts.
+                            due
+                        }
+                    }
+                };
+                match f(w, first + k).await {
                     Ok(Some(v)) => {
                         sum += v;
                         n += 1;
@@ -455,12 +574,36 @@ where
         sum += s;
         n += k;
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let cpu = server.cpu_seconds() - cpu_before;
-    let db_cpu = server.db_cpu_seconds().zip(db_before).map(|(a, b)| a - b);
     all.sort_unstable();
     let first_error = first_error.lock().unwrap().take();
-    if let Some(e) = &first_error {
+    Ok(Run {
+        latencies: all,
+        errors: errors.load(Ordering::Relaxed),
+        first_error,
+        seconds: started.elapsed().as_secs_f64(),
+        mean_value: (n > 0).then(|| sum / n as f64),
+    })
+}
+
+/// The closed-loop phase of [`measure`] alone.
+pub async fn measure_closed<F, Fut>(
+    server: &Server,
+    name: &str,
+    concurrency: usize,
+    seconds: u64,
+    f: F,
+) -> Result<Stats>
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Option<f64>>> + Send,
+{
+    let cpu_before = server.cpu_seconds();
+    let db_before = server.db_cpu_seconds();
+    let run = drive(concurrency, seconds, None, 0, f).await?;
+    let cpu = server.cpu_seconds() - cpu_before;
+    let db_cpu = server.db_cpu_seconds().zip(db_before).map(|(a, b)| a - b);
+    let all = run.latencies;
+    if let Some(e) = &run.first_error {
         eprintln!("  {name}: first error: {e}");
     }
     let stats = Stats {
@@ -468,13 +611,14 @@ where
         server_cpu_us: cpu * 1e6 / all.len().max(1) as f64,
         db_cpu_us: db_cpu.map(|c| c * 1e6 / all.len().max(1) as f64),
         count: all.len(),
-        errors: errors.load(Ordering::Relaxed),
-        first_error,
-        seconds,
+        errors: run.errors,
+        first_error: run.first_error,
+        seconds: run.seconds,
         p50: percentile(&all, 0.50),
         p95: percentile(&all, 0.95),
         p99: percentile(&all, 0.99),
-        mean_value: (n > 0).then(|| sum / n as f64),
+        mean_value: run.mean_value,
+        steady: None,
     };
     println!(
         "  {name}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, server CPU {:.0} µs/request, PostgreSQL CPU {} µs/request",

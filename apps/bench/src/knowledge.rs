@@ -5,7 +5,8 @@
 
 use crate::Args;
 use crate::common::{
-    Backend, Client, Server, Stats, dir_size, fmt_opt, json_i64, measure, mib, parallel, wait_until,
+    Backend, Client, Server, Stats, dir_size, fmt_opt, json_i64, measure, mib, parallel,
+    steady_cells, steady_header, wait_until,
 };
 use crate::corpus::{self, Rng};
 use anyhow::{Context, Result};
@@ -473,15 +474,16 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
             ));
         }
     }
-    md.push_str(
+    md.push_str(&format!(
         "\n### Reads, search and writes\n\n\
-         | store + search | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) | mean results (hits or pages) |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
-    );
+         | store + search | RPC | requests | errors | saturation: throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) | {} | mean results (hits or pages) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        steady_header()
+    ));
     for o in &outcomes {
         for s in &o.stats {
             md.push_str(&format!(
-                "| {} + tantivy | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
+                "| {} + tantivy | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} |\n",
                 o.backend,
                 s.name,
                 s.count,
@@ -492,6 +494,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
                 s.p99,
                 s.server_cpu_us,
                 fmt_opt(s.db_cpu_us, 0),
+                steady_cells(&s.steady),
                 s.mean_value
                     .map_or_else(|| "-".into(), |v| format!("{v:.0}"))
             ));

@@ -28,6 +28,11 @@ mod workspaces;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use std::path::PathBuf;
+
+/// mimalloc instead of glibc's malloc: under concurrent requests glibc's arenas cost about a
+/// quarter of the server's CPU (lock waits included); see docs/benchmarks.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 #[derive(Parser, Clone)]
@@ -105,6 +110,12 @@ pub struct Args {
     #[arg(long, env = "ORBIT_TEST_TEMPORAL_ADDRESS")]
     temporal_address: Option<String>,
 
+    /// After each closed-loop measurement, offer this share of the throughput it reached as a
+    /// steady rate to the same clients (open loop) and report those latencies too: how the
+    /// server answers under load short of saturation. 0 skips that phase.
+    #[arg(long, default_value_t = 0.5)]
+    steady_fraction: f64,
+
     /// generate: measured runs of CreateRepositoryFromTemplate per store and engine.
     #[arg(long, default_value_t = 20)]
     generations: usize,
@@ -130,6 +141,10 @@ async fn main() -> Result<()> {
     if args.concurrency == 0 || args.seconds == 0 {
         bail!("--concurrency and --seconds must be positive");
     }
+    if !(0.0..1.0).contains(&args.steady_fraction) {
+        bail!("--steady-fraction must be at least 0 and below 1");
+    }
+    common::set_steady_fraction(args.steady_fraction);
     let mut md = format!(
         "# Orbit load test ({})\n\n\
          Machine: {}. Client (orbit-bench) and server (orbit serve) on the same machine and the same cores; Connect JSON over HTTP/1.1 on loopback; \

@@ -15,8 +15,8 @@
 
 use crate::Args;
 use crate::common::{
-    Backend, Client, Server, Stats, cpu_seconds_of, fmt_opt, measure, parallel, parse_timestamp_ms,
-    percentile,
+    Backend, Client, Server, Stats, cpu_seconds_of, fmt_opt, measure_closed, parallel,
+    parse_timestamp_ms, percentile,
 };
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -388,7 +388,7 @@ async fn measure_engine(
             input.clone(),
             load_ids.clone(),
         );
-        measure(
+        measure_closed(
             server,
             "StartWorkflow",
             args.concurrency,

@@ -3,7 +3,10 @@
 //! CreateWorkspace.
 
 use crate::Args;
-use crate::common::{ADMIN_TOKEN, Backend, Client, Server, Stats, fmt_opt, measure, parallel};
+use crate::common::{
+    ADMIN_TOKEN, Backend, Client, Server, Stats, fmt_opt, measure, parallel, steady_cells,
+    steady_header,
+};
 use anyhow::Result;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -224,15 +227,20 @@ async fn run_backend(args: &Args, backend: &str) -> Result<(Vec<Stats>, f64, Str
 pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
     let mut table = format!(
         "## Scenario `workspaces`\n\n{} workspaces x {} members over {} users, {} concurrent clients, {} s per RPC.\n\n\
-         | store | RPC | requests | errors | throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) |\n|---|---|---|---|---|---|---|---|---|---|\n",
-        args.workspaces, args.members, args.users, args.concurrency, args.seconds,
+         | store | RPC | requests | errors | saturation: throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) | server CPU per request (µs) | PostgreSQL CPU per request (µs) | {} |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        args.workspaces,
+        args.members,
+        args.users,
+        args.concurrency,
+        args.seconds,
+        steady_header(),
     );
     let mut rss_lines = String::new();
     for backend in backends {
         let (results, rss, log) = run_backend(args, backend).await?;
         for s in &results {
             table.push_str(&format!(
-                "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} |\n",
+                "| {backend} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
                 s.name,
                 s.count,
                 s.errors,
@@ -241,7 +249,8 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
                 s.p95,
                 s.p99,
                 s.server_cpu_us,
-                fmt_opt(s.db_cpu_us, 0)
+                fmt_opt(s.db_cpu_us, 0),
+                steady_cells(&s.steady)
             ));
         }
         rss_lines.push_str(&format!(

@@ -5,6 +5,11 @@ use orbit::config::{CacheChoice, Config, FileConfig, SearchChoice, parse_databas
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// mimalloc instead of glibc's malloc: under concurrent requests glibc's arenas cost about a
+/// quarter of the server's CPU (lock waits included); see docs/benchmarks.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Orbit: an internal developer portal in one binary.
 ///
 /// `orbit serve` runs everything on embedded defaults (SQLite in the data directory, no
