@@ -133,6 +133,22 @@ pub struct Page {
     pub updated_by: UserId,
 }
 
+impl Page {
+    /// The page as the tree lists it.
+    pub fn summary(&self) -> PageSummary {
+        PageSummary {
+            id: self.id.clone(),
+            space_id: self.space_id.clone(),
+            parent_id: self.parent_id.clone(),
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            sort_order: self.sort_order,
+            revision: self.revision,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
 /// A page without its body, as the tree lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageSummary {

@@ -114,6 +114,14 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         id: &PageId,
         render: &StoredRender,
     ) -> Result<(), StoreError>;
+    /// The pages of a space whose parent is one of `parents` (`None` stands for the top
+    /// level), without bodies, in no particular order, each with how many children it has.
+    async fn list_children(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+        parents: &[Option<PageId>],
+    ) -> Result<Vec<(PageSummary, u32)>, StoreError>;
     /// All pages of a space (without bodies), in no particular order.
     async fn list_pages(
         &self,

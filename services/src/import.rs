@@ -55,6 +55,20 @@ impl CatalogInfo {
         repo.provides_apis = self.provides_apis.clone();
         repo.consumes_apis = self.consumes_apis.clone();
     }
+
+    /// What a repository keeps once its `catalog-info.yaml` is gone: the fields only that
+    /// file gives (links, provided and consumed APIs) are emptied, so the repository stops
+    /// being listed as a consumer it no longer declares; description, owner, lifecycle and
+    /// topics stay (they can be edited in Orbit too). Returns whether anything changed.
+    pub fn forget(repo: &mut Repository) -> bool {
+        let had = !repo.links.is_empty()
+            || !repo.provides_apis.is_empty()
+            || !repo.consumes_apis.is_empty();
+        repo.links.clear();
+        repo.provides_apis.clear();
+        repo.consumes_apis.clear();
+        had
+    }
 }
 
 #[derive(Deserialize)]
@@ -181,7 +195,7 @@ impl RepositoryService {
                 .push_access(&hosted.name)
                 .await
                 .unwrap_or_else(|_| GitRemote::anonymous(hosted.clone_url.clone()));
-            let info = match self
+            let read = self
                 .deps
                 .git
                 .read_file(
@@ -190,8 +204,11 @@ impl RepositoryService {
                     "catalog-info.yaml",
                     256 * 1024,
                 )
-                .await
-            {
+                .await;
+            // The repository has no catalog-info.yaml (any more): not the same as one that
+            // could not be read or parsed, which leaves what an earlier import took from it.
+            let absent = matches!(read, Ok(None));
+            let info = match read {
                 Ok(Some(bytes)) => match parse_catalog_info(&String::from_utf8_lossy(&bytes)) {
                     Ok(info) => Some(info),
                     Err(e) => {
@@ -201,7 +218,13 @@ impl RepositoryService {
                         None
                     }
                 },
-                _ => None,
+                Ok(None) => None,
+                Err(e) => {
+                    report
+                        .warnings
+                        .push(format!("{}: catalog-info.yaml not read: {e}", hosted.name));
+                    None
+                }
             };
             let parsed = info.clone();
             let info = info.unwrap_or_default();
@@ -236,6 +259,8 @@ impl RepositoryService {
                         repo.links = info.links.clone();
                         repo.provides_apis = info.provides_apis.clone();
                         repo.consumes_apis = info.consumes_apis.clone();
+                    } else if absent {
+                        CatalogInfo::forget(&mut repo);
                     }
                     repo.topics.retain(|t| t != GONE_TOPIC);
                     repo.remote_url = hosted.clone_url.clone();

@@ -9,6 +9,7 @@ use orbit_core::knowledge::{
 use orbit_core::{Actor, Error, PageId, Result, Role, SpaceId, UserId, WorkspaceId, clean_text};
 use orbit_ports::{Rendered, StoreError, StoredRender};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The version of the Markdown rendering kept in the store. Bump it when the renderer's
 /// output changes (an extension, the sanitizer's policy): every page is then rendered anew
@@ -20,6 +21,16 @@ const RENDERER_VERSION: i64 = 1;
 pub enum SpaceRef {
     Id(String),
     Slug(String),
+}
+
+/// One page of a listed tree.
+#[derive(Debug, Clone)]
+pub struct TreeEntry {
+    /// Levels below the listed root (0 for the top level, or for the root page itself).
+    pub depth: usize,
+    pub page: PageSummary,
+    /// How many children the page has (listed or not).
+    pub children: u32,
 }
 
 /// A space with its members (empty unless restricted).
@@ -1149,17 +1160,60 @@ impl KnowledgeService {
         space_id: &str,
         root_id: &str,
     ) -> Result<Vec<(usize, PageSummary)>> {
+        Ok(self
+            .list_tree(actor, workspace_id, space_id, root_id, 0)
+            .await?
+            .into_iter()
+            .map(|e| (e.depth, e.page))
+            .collect())
+    }
+
+    /// The tree of a space (or of one page's subtree, the page at depth 0) in depth-first
+    /// order, each page with its depth and how many children it has. With `max_depth`
+    /// positive, only the pages less than that many levels down: a client showing a large
+    /// tree asks for the top levels, then for a page's children when it is opened, and
+    /// each request reads only those levels (one query per level), not the whole space.
+    pub async fn list_tree(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+        root_id: &str,
+        max_depth: i32,
+    ) -> Result<Vec<TreeEntry>> {
+        if max_depth < 0 {
+            return Err(Error::invalid(
+                "max_depth",
+                "cannot be negative (0 lists the whole tree)",
+            ));
+        }
         let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
         let space = self.visible_space(actor, &ws, role, space_id).await?;
+        if max_depth > 0 {
+            return self
+                .list_levels(&ws, &space, root_id, max_depth as usize)
+                .await;
+        }
         let all = self
             .deps
             .knowledge
             .list_pages(&ws, &space.id)
             .await
             .map_err(store_err)?;
+        let mut children: HashMap<&PageId, u32> = HashMap::new();
+        for p in &all {
+            if let Some(parent) = &p.parent_id {
+                *children.entry(parent).or_default() += 1;
+            }
+        }
+        let entry = |depth: usize, p: &PageSummary| TreeEntry {
+            depth,
+            children: children.get(&p.id).copied().unwrap_or(0),
+            page: p.clone(),
+        };
         let ordered = tree_order(&all);
         if root_id.is_empty() {
-            return Ok(ordered.into_iter().map(|(d, p)| (d, p.clone())).collect());
+            return Ok(ordered.into_iter().map(|(d, p)| entry(d, p)).collect());
         }
         let start = ordered
             .iter()
@@ -1170,7 +1224,63 @@ impl KnowledgeService {
             .iter()
             .enumerate()
             .take_while(|(i, (d, _))| *i == 0 || *d > base)
-            .map(|(_, (d, p))| (d - base, (*p).clone()))
+            .map(|(_, (d, p))| entry(d - base, p))
+            .collect())
+    }
+
+    /// [`Self::list_tree`] with a depth limit: level by level from the store.
+    async fn list_levels(
+        &self,
+        ws: &WorkspaceId,
+        space: &Space,
+        root_id: &str,
+        max_depth: usize,
+    ) -> Result<Vec<TreeEntry>> {
+        let store = &self.deps.knowledge;
+        let mut level: Vec<(PageSummary, u32)> = if root_id.is_empty() {
+            store
+                .list_children(ws, &space.id, &[None])
+                .await
+                .map_err(store_err)?
+        } else {
+            let root = store
+                .get_page(ws, &PageId::new(root_id.to_owned()))
+                .await
+                .map_err(store_err)?
+                .filter(|p| p.space_id == space.id)
+                .ok_or_else(|| page_not_found(root_id))?;
+            let children = store
+                .list_children(ws, &space.id, &[Some(root.id.clone())])
+                .await
+                .map_err(store_err)?
+                .len();
+            vec![(root.summary(), u32::try_from(children).unwrap_or(u32::MAX))]
+        };
+        let mut all: Vec<(PageSummary, u32)> = Vec::new();
+        for depth in 0..max_depth {
+            let parents: Vec<Option<PageId>> = level
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(p, _)| Some(p.id.clone()))
+                .collect();
+            all.append(&mut level);
+            if parents.is_empty() || depth + 1 == max_depth {
+                break;
+            }
+            level = store
+                .list_children(ws, &space.id, &parents)
+                .await
+                .map_err(store_err)?;
+        }
+        let children: HashMap<PageId, u32> = all.iter().map(|(p, n)| (p.id.clone(), *n)).collect();
+        let pages: Vec<PageSummary> = all.into_iter().map(|(p, _)| p).collect();
+        Ok(tree_order(&pages)
+            .into_iter()
+            .map(|(depth, p)| TreeEntry {
+                depth,
+                children: children.get(&p.id).copied().unwrap_or(0),
+                page: p.clone(),
+            })
             .collect())
     }
 

@@ -34,7 +34,9 @@ pub use githost::{
     GitHostConnectionPatch, GitHostService, NewGitHostConnection, githost_err, rotate_git_secrets,
     token_context,
 };
-pub use knowledge::{KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
+pub use knowledge::{
+    KnowledgeService, PagePatch, PageView, SpacePatch, SpaceRef, SpaceView, TreeEntry,
+};
 pub use repositories::{
     RepositoryDetails, RepositoryFilter, RepositoryInput, RepositoryPatch, RepositoryRef,
     RepositoryService,

@@ -439,15 +439,17 @@ impl WebhookService {
                 )
                 .await
                 .map_err(|e| Error::Unavailable(e.to_string()))?;
-            if let Some(bytes) = file {
-                match parse_catalog_info(&String::from_utf8_lossy(&bytes)) {
+            match file {
+                Some(bytes) => match parse_catalog_info(&String::from_utf8_lossy(&bytes)) {
                     Ok(info) => {
                         info.apply(&mut repo);
                         changed = true;
                     }
                     Err(e) => tracing::warn!(repository = %repo.name, error = %e,
                         "catalog-info.yaml pushed but not usable"),
-                }
+                },
+                // The push removed it.
+                None => changed |= crate::import::CatalogInfo::forget(&mut repo),
             }
         }
         if changed {

@@ -215,6 +215,69 @@ async fn scenario(app: &TestApp) {
         2,
         "a subtree: the page and its descendants"
     );
+    // Level by level, each page saying how many children it has (a lazily opened tree).
+    let levels = |body: Value| {
+        let app = &app;
+        let carol = carol.clone();
+        async move {
+            let reply = app.ok("KnowledgeService/ListPages", &carol, body).await;
+            reply["pages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["title"].as_str().unwrap().to_owned(),
+                        p["depth"].as_i64().unwrap_or(0),
+                        p["childCount"].as_i64().unwrap_or(0),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        levels(json!({"workspaceId": ws, "spaceId": handbook_id, "maxDepth": 1})).await,
+        [("Getting Started".into(), 0, 1), ("FAQ".into(), 0, 0)]
+    );
+    assert_eq!(
+        levels(json!({"workspaceId": ws, "spaceId": handbook_id, "maxDepth": 2})).await,
+        [
+            ("Getting Started".into(), 0, 1),
+            ("Setup".into(), 1, 1),
+            ("FAQ".into(), 0, 0)
+        ]
+    );
+    assert_eq!(
+        levels(
+            json!({"workspaceId": ws, "spaceId": handbook_id, "rootId": setup_id, "maxDepth": 2})
+        )
+        .await,
+        [("Setup".into(), 0, 1), ("Linux".into(), 1, 0)]
+    );
+    // The whole tree carries the counts too.
+    assert_eq!(
+        levels(json!({"workspaceId": ws, "spaceId": handbook_id})).await,
+        [
+            ("Getting Started".into(), 0, 1),
+            ("Setup".into(), 1, 1),
+            ("Linux".into(), 2, 0),
+            ("FAQ".into(), 0, 0)
+        ]
+    );
+    app.fails(
+        "KnowledgeService/ListPages",
+        &carol,
+        json!({"workspaceId": ws, "spaceId": handbook_id, "maxDepth": -1}),
+        "invalid_argument",
+    )
+    .await;
+    app.fails(
+        "KnowledgeService/ListPages",
+        &carol,
+        json!({"workspaceId": ws, "spaceId": handbook_id, "rootId": "no-such-page", "maxDepth": 1}),
+        "not_found",
+    )
+    .await;
 
     // No lost update: two people edit revision 1; the second save is refused.
     let saved = app

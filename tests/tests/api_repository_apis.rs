@@ -201,6 +201,62 @@ async fn scenario(app: &TestApp) {
         )
         .await;
     assert_eq!(shop["repository"]["consumesApis"], json!(["shop-api"]));
+
+    // The file is deleted: a re-import drops what only it said (links, APIs), keeps the rest.
+    let host = app
+        .app
+        .services
+        .git_hosts
+        .open_for_workspace(&orbit_core::WorkspaceId::new(ws.clone()), None)
+        .await
+        .unwrap();
+    let remote = host.push_access("web-shop").await.unwrap();
+    app.app
+        .services
+        .deps
+        .git
+        .publish_to(
+            &remote,
+            "main",
+            "",
+            &[("README.md".into(), b"# web-shop\n".to_vec())],
+            "drop catalog-info.yaml",
+            &orbit_ports::GitAuthor {
+                name: "T".into(),
+                email: "t@example.com".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .expect("a commit");
+    app.ok(
+        "RepositoryService/ImportRepositories",
+        ADMIN,
+        json!({"workspaceId": ws}),
+    )
+    .await;
+    let shop = app
+        .ok(
+            "RepositoryService/GetRepository",
+            ADMIN,
+            json!({"workspaceId": ws, "name": "web-shop"}),
+        )
+        .await["repository"]
+        .clone();
+    assert!(shop.get("links").is_none_or(|l| l == &json!([])), "{shop}");
+    assert!(
+        shop.get("providesApis").is_none_or(|l| l == &json!([])),
+        "{shop}"
+    );
+    assert!(
+        shop.get("consumesApis").is_none_or(|l| l == &json!([])),
+        "{shop}"
+    );
+    assert_eq!(shop["owner"], "team-web", "{shop}");
+    assert_eq!(shop["lifecycle"], "production", "{shop}");
+    assert!(consumers(app, &ws, &shop_api).await.is_empty());
+    let html = page(app, "/ui/w/shops/repositories/web-shop").await;
+    assert!(!html.contains("grafana.example.com"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -394,6 +394,48 @@ async fn github_push_touching_catalog_info_updates_the_catalog_once() {
             .contains("not in the catalog")
     );
 
+    // A push deleting catalog-info.yaml: what only the file said (the consumed API) is
+    // dropped; the hand-edited owner stays.
+    git(&work, &["rm", "-q", "catalog-info.yaml"]);
+    std::fs::write(work.join("README.md"), "# payments\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "no catalog-info.yaml"]);
+    git(&work, &["push", "-q", &remote, "main"]);
+    let head = git(&work, &["rev-parse", "HEAD"]);
+    let removal = json!({
+        "ref": "refs/heads/main", "after": head,
+        "repository": {"name": "payments", "full_name": "acme/payments", "clone_url": remote,
+                       "default_branch": "main"},
+        "commits": [{"id": head, "added": ["README.md"], "removed": ["catalog-info.yaml"], "modified": []}]
+    })
+    .to_string();
+    let reply = github(
+        &app,
+        &conn,
+        "push",
+        "d-3",
+        Some(&sign(&secret, removal.as_bytes())),
+        removal.as_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    app.app.services.webhooks.drain_refreshes().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let forgotten = loop {
+        let r = get_repo(&app, &ws, &repo_id).await;
+        if r.get("consumesApis").is_none_or(|l| l == &json!([])) || Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        forgotten
+            .get("consumesApis")
+            .is_none_or(|l| l == &json!([])),
+        "{forgotten}"
+    );
+    assert_eq!(forgotten["owner"], "hand-edited");
+
     // The logs say what was refused, and never hold the secret.
     let logs = logs_text();
     assert!(logs.contains("webhook refused"), "refusals are logged");

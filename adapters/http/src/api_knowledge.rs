@@ -5,9 +5,9 @@ use crate::api::timestamp;
 use crate::connect::route;
 use crate::proto::v1 as pb;
 use axum::Router;
-use orbit_core::knowledge::{PageSummary, Visibility};
+use orbit_core::knowledge::Visibility;
 use orbit_core::{Actor, Error, Result};
-use orbit_services::{PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
+use orbit_services::{PagePatch, PageView, SpacePatch, SpaceRef, SpaceView, TreeEntry};
 
 fn visibility_from_pb(v: i32) -> Option<Visibility> {
     match pb::SpaceVisibility::try_from(v).ok()? {
@@ -68,15 +68,17 @@ fn page_to_pb(v: PageView) -> pb::Page {
     }
 }
 
-fn node_to_pb((depth, p): (usize, PageSummary)) -> pb::PageNode {
+fn node_to_pb(e: TreeEntry) -> pb::PageNode {
+    let p = e.page;
     pb::PageNode {
         id: p.id.to_string(),
         parent_id: p.parent_id.map(|x| x.to_string()).unwrap_or_default(),
         slug: p.slug.to_string(),
         title: p.title,
-        depth: depth as i32,
+        depth: i32::try_from(e.depth).unwrap_or(i32::MAX),
         revision: p.revision,
         update_time: Some(timestamp(p.updated_at)),
+        child_count: i32::try_from(e.children).unwrap_or(i32::MAX),
     }
 }
 
@@ -264,7 +266,7 @@ async fn list_pages(
     let nodes = s
         .services
         .knowledge
-        .list_pages(&a, &r.workspace_id, &r.space_id, &r.root_id)
+        .list_tree(&a, &r.workspace_id, &r.space_id, &r.root_id, r.max_depth)
         .await?;
     Ok(pb::ListPagesResponse {
         pages: nodes.into_iter().map(node_to_pb).collect(),

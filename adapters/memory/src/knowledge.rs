@@ -341,6 +341,26 @@ impl KnowledgeStore for MemoryStore {
             .cloned())
     }
 
+    async fn list_children(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+        parents: &[Option<PageId>],
+    ) -> Result<Vec<(PageSummary, u32)>, StoreError> {
+        let all = self.list_pages(workspace, space).await?;
+        let mut counts: std::collections::HashMap<&PageId, u32> = Default::default();
+        for p in &all {
+            if let Some(parent) = &p.parent_id {
+                *counts.entry(parent).or_default() += 1;
+            }
+        }
+        Ok(all
+            .iter()
+            .filter(|p| parents.contains(&p.parent_id))
+            .map(|p| (p.clone(), counts.get(&p.id).copied().unwrap_or(0)))
+            .collect())
+    }
+
     async fn list_pages(
         &self,
         workspace: &WorkspaceId,

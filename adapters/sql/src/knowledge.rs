@@ -10,7 +10,7 @@ macro_rules! impl_knowledge_store {
             use $crate::orbit_core::knowledge::{Page, PageSummary, PathSlug, Revision, RevisionSummary, Space};
             use $crate::orbit_core::{PageId, SpaceId, UserId, WorkspaceId};
             use $crate::orbit_ports::{IndexJob, KnowledgeStore, StoreError, StoredRender};
-            use $crate::rows::{PageRow, PageSummaryRow, PageWithRenderRow, RevisionRow, RevisionSummaryRow, SpaceRow};
+            use $crate::rows::{PageChildRow, PageRow, PageSummaryRow, PageWithRenderRow, RevisionRow, RevisionSummaryRow, SpaceRow};
             use $crate::{db, store_error};
             use $crate::sqlx;
 
@@ -338,6 +338,31 @@ macro_rules! impl_knowledge_store {
                     .await
                     .map_err(db)?;
                     Ok(())
+                }
+
+                async fn list_children(&self, workspace: &WorkspaceId, space: &SpaceId, parents: &[Option<PageId>]) -> Result<Vec<(PageSummary, u32)>, StoreError> {
+                    let mut out = Vec::new();
+                    // Bounded statements: at most 500 parents (bound parameters) per query.
+                    for chunk in parents.chunks(500) {
+                        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+                        // The count walks the (workspace, space, parent) prefix of `pages_tree`.
+                        let sql = format!(
+                            "SELECT p.id, p.space_id, p.parent_id, p.slug, p.title, p.sort_order, p.revision, p.updated_at, \
+                             (SELECT COUNT(*) FROM pages c WHERE c.workspace_id = p.workspace_id AND c.space_id = p.space_id AND c.parent_id = p.id) AS children \
+                             FROM pages p WHERE p.workspace_id = $1 AND p.space_id = $2 AND p.parent_id IN ({})",
+                            placeholders.join(", ")
+                        );
+                        let mut query = sqlx::query_as::<_, PageChildRow>(&sql).bind(workspace.as_str()).bind(space.as_str());
+                        for parent in chunk {
+                            query = query.bind(parent_key(parent.as_ref()));
+                        }
+                        let rows = query.fetch_all(&self.read).await.map_err(db)?;
+                        for row in rows {
+                            let children = u32::try_from(row.children).unwrap_or(u32::MAX);
+                            out.push((row.page.into_domain()?, children));
+                        }
+                    }
+                    Ok(out)
                 }
 
                 async fn list_pages(&self, workspace: &WorkspaceId, space: &SpaceId) -> Result<Vec<PageSummary>, StoreError> {

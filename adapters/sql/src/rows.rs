@@ -260,6 +260,14 @@ pub struct PageSummaryRow {
     pub updated_at: i64,
 }
 
+/// A page summary and how many children the page has.
+#[derive(sqlx::FromRow)]
+pub struct PageChildRow {
+    #[sqlx(flatten)]
+    pub page: PageSummaryRow,
+    pub children: i64,
+}
+
 impl PageSummaryRow {
     pub fn into_domain(self) -> Result<PageSummary, StoreError> {
         Ok(PageSummary {

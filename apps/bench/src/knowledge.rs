@@ -318,6 +318,52 @@ async fn run_backend(args: &Args, name: &str) -> Result<Outcome> {
             .await?,
         );
     }
+    {
+        // What a tree view asks for: the top level of a space, then an opened page's children.
+        let (client1, ws1, space_ids1) = (client.clone(), ws.clone(), space_ids.clone());
+        stats.push(
+            measure(&server, "ListPages (top level)", c, args.seconds, move |_, i| {
+                let (client, ws, space_ids) = (client1.clone(), ws1.clone(), space_ids1.clone());
+                async move {
+                    let v = client
+                        .admin(
+                            "KnowledgeService/ListPages",
+                            &json!({"workspaceId": &*ws, "spaceId": space_ids[i % space_ids.len()], "maxDepth": 1}),
+                        )
+                        .await?;
+                    Ok(Some(v["pages"].as_array().map_or(0, Vec::len) as f64))
+                }
+            })
+            .await?,
+        );
+        let (client, ws, space_ids, ids) =
+            (client.clone(), ws.clone(), space_ids.clone(), ids.clone());
+        stats.push(
+            measure(
+                &server,
+                "ListPages (a page and its children)",
+                c,
+                args.seconds,
+                move |_, i| {
+                    let (client, ws, space_ids, ids) =
+                        (client.clone(), ws.clone(), space_ids.clone(), ids.clone());
+                    async move {
+                        // Page p lives in space p % spaces; pages below root_count are roots.
+                        let p = (corpus::mix(i as u64, 11) % root_count as u64) as usize;
+                        let id = ids[p].get().context("page not seeded")?;
+                        let v = client
+                            .admin(
+                                "KnowledgeService/ListPages",
+                                &json!({"workspaceId": &*ws, "spaceId": space_ids[p % space_ids.len()], "rootId": id, "maxDepth": 2}),
+                            )
+                            .await?;
+                        Ok(Some(v["pages"].as_array().map_or(0, Vec::len) as f64))
+                    }
+                },
+            )
+            .await?,
+        );
+    }
     for (label, queries) in [
         ("Search, one word", one),
         ("Search, three words", three),
@@ -501,7 +547,7 @@ pub async fn run(args: &Args, backends: &[&str]) -> Result<String> {
         }
     }
     md.push_str(&format!(
-        "\nGetPage picks pages uniformly at random (the cache sees few repeats). ListPages returns a whole space's tree ({} pages per space) in one response. \
+        "\nGetPage picks pages uniformly at random (the cache sees few repeats). ListPages (whole space) returns a whole space's tree ({} pages per space) in one response; (top level) asks for `maxDepth` 1 of a space, (a page and its children) for `rootId` a random top-level page and `maxDepth` 2: what a tree view that opens pages as they are clicked reads. \
          Search queries are words of randomly chosen pages (one word: alternately a random and the rarest word of the page; three words: three consecutive \
          distinct words; typo: a word of five letters or more with two adjacent inner letters swapped); the default page of 20 hits. \
          UpdatePage: client w saves pages w, w + {c}, w + 2×{c}… in turn with a new generated body, sending the revision it got back last time (no conflicts by construction).\n",
