@@ -115,13 +115,13 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         render: &StoredRender,
     ) -> Result<(), StoreError>;
     /// The pages of a space whose parent is one of `parents` (`None` stands for the top
-    /// level), without bodies, in no particular order, each with how many children it has.
+    /// level), without bodies, in no particular order, each with whether it has children.
     async fn list_children(
         &self,
         workspace: &WorkspaceId,
         space: &SpaceId,
         parents: &[Option<PageId>],
-    ) -> Result<Vec<(PageSummary, u32)>, StoreError>;
+    ) -> Result<Vec<(PageSummary, bool)>, StoreError>;
     /// All pages of a space (without bodies), in no particular order.
     async fn list_pages(
         &self,

@@ -9,7 +9,7 @@ use orbit_core::knowledge::{
 use orbit_core::{Actor, Error, PageId, Result, Role, SpaceId, UserId, WorkspaceId, clean_text};
 use orbit_ports::{Rendered, StoreError, StoredRender};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The version of the Markdown rendering kept in the store. Bump it when the renderer's
 /// output changes (an extension, the sanitizer's policy): every page is then rendered anew
@@ -29,8 +29,8 @@ pub struct TreeEntry {
     /// Levels below the listed root (0 for the top level, or for the root page itself).
     pub depth: usize,
     pub page: PageSummary,
-    /// How many children the page has (listed or not).
-    pub children: u32,
+    /// Whether the page has children (listed or not).
+    pub has_children: bool,
 }
 
 /// A space with its members (empty unless restricted).
@@ -1200,15 +1200,10 @@ impl KnowledgeService {
             .list_pages(&ws, &space.id)
             .await
             .map_err(store_err)?;
-        let mut children: HashMap<&PageId, u32> = HashMap::new();
-        for p in &all {
-            if let Some(parent) = &p.parent_id {
-                *children.entry(parent).or_default() += 1;
-            }
-        }
+        let parents: HashSet<&PageId> = all.iter().filter_map(|p| p.parent_id.as_ref()).collect();
         let entry = |depth: usize, p: &PageSummary| TreeEntry {
             depth,
-            children: children.get(&p.id).copied().unwrap_or(0),
+            has_children: parents.contains(&p.id),
             page: p.clone(),
         };
         let ordered = tree_order(&all);
@@ -1237,11 +1232,15 @@ impl KnowledgeService {
         max_depth: usize,
     ) -> Result<Vec<TreeEntry>> {
         let store = &self.deps.knowledge;
-        let mut level: Vec<(PageSummary, u32)> = if root_id.is_empty() {
-            store
+        // (page, has children) of every listed level; `level` is the last one read.
+        let mut all: Vec<(PageSummary, bool)> = Vec::new();
+        let mut level: Vec<(PageSummary, bool)>;
+        let mut depth = 1;
+        if root_id.is_empty() {
+            level = store
                 .list_children(ws, &space.id, &[None])
                 .await
-                .map_err(store_err)?
+                .map_err(store_err)?;
         } else {
             let root = store
                 .get_page(ws, &PageId::new(root_id.to_owned()))
@@ -1249,36 +1248,41 @@ impl KnowledgeService {
                 .map_err(store_err)?
                 .filter(|p| p.space_id == space.id)
                 .ok_or_else(|| page_not_found(root_id))?;
-            let children = store
+            // Its children are read anyway, to say whether it has any.
+            level = store
                 .list_children(ws, &space.id, &[Some(root.id.clone())])
                 .await
-                .map_err(store_err)?
-                .len();
-            vec![(root.summary(), u32::try_from(children).unwrap_or(u32::MAX))]
-        };
-        let mut all: Vec<(PageSummary, u32)> = Vec::new();
-        for depth in 0..max_depth {
+                .map_err(store_err)?;
+            all.push((root.summary(), !level.is_empty()));
+            if max_depth == 1 {
+                level.clear();
+            }
+            depth = 2;
+        }
+        loop {
             let parents: Vec<Option<PageId>> = level
                 .iter()
-                .filter(|(_, n)| *n > 0)
+                .filter(|(_, has)| *has)
                 .map(|(p, _)| Some(p.id.clone()))
                 .collect();
             all.append(&mut level);
-            if parents.is_empty() || depth + 1 == max_depth {
+            if parents.is_empty() || depth >= max_depth {
                 break;
             }
             level = store
                 .list_children(ws, &space.id, &parents)
                 .await
                 .map_err(store_err)?;
+            depth += 1;
         }
-        let children: HashMap<PageId, u32> = all.iter().map(|(p, n)| (p.id.clone(), *n)).collect();
+        let has_children: HashMap<PageId, bool> =
+            all.iter().map(|(p, has)| (p.id.clone(), *has)).collect();
         let pages: Vec<PageSummary> = all.into_iter().map(|(p, _)| p).collect();
         Ok(tree_order(&pages)
             .into_iter()
             .map(|(depth, p)| TreeEntry {
                 depth,
-                children: children.get(&p.id).copied().unwrap_or(0),
+                has_children: has_children.get(&p.id).copied().unwrap_or(false),
                 page: p.clone(),
             })
             .collect())

@@ -281,14 +281,14 @@ where
             .unwrap()
             .is_empty()
     );
-    // One level at a time, each page with its number of children.
+    // One level at a time, each page saying whether it has children.
     let children = |parents: Vec<Option<&str>>, ws: WorkspaceId| {
         let parents: Vec<Option<PageId>> = parents
             .into_iter()
             .map(|p| p.map(|p| PageId::new(p.to_owned())))
             .collect();
         async move {
-            let mut found: Vec<(String, u32)> = s
+            let mut found: Vec<(String, bool)> = s
                 .list_children(&ws, &SpaceId::new("k-s1"), &parents)
                 .await
                 .unwrap()
@@ -301,15 +301,15 @@ where
     };
     assert_eq!(
         children(vec![None], w1.clone()).await,
-        [("k-p1".to_owned(), 2)]
+        [("k-p1".to_owned(), true)]
     );
     assert_eq!(
         children(vec![Some("k-p1")], w1.clone()).await,
-        [("k-p2".to_owned(), 1), ("k-p4".to_owned(), 0)]
+        [("k-p2".to_owned(), true), ("k-p4".to_owned(), false)]
     );
     assert_eq!(
         children(vec![Some("k-p2"), Some("k-p4"), None], w1.clone()).await,
-        [("k-p1".to_owned(), 2), ("k-p3".to_owned(), 0)]
+        [("k-p1".to_owned(), true), ("k-p3".to_owned(), false)]
     );
     assert!(
         children(vec![None, Some("k-p1")], w2.clone())

@@ -229,7 +229,7 @@ async fn scenario(app: &TestApp) {
                     (
                         p["title"].as_str().unwrap().to_owned(),
                         p["depth"].as_i64().unwrap_or(0),
-                        p["childCount"].as_i64().unwrap_or(0),
+                        p["hasChildren"].as_bool().unwrap_or(false),
                     )
                 })
                 .collect::<Vec<_>>()
@@ -237,14 +237,17 @@ async fn scenario(app: &TestApp) {
     };
     assert_eq!(
         levels(json!({"workspaceId": ws, "spaceId": handbook_id, "maxDepth": 1})).await,
-        [("Getting Started".into(), 0, 1), ("FAQ".into(), 0, 0)]
+        [
+            ("Getting Started".into(), 0, true),
+            ("FAQ".into(), 0, false)
+        ]
     );
     assert_eq!(
         levels(json!({"workspaceId": ws, "spaceId": handbook_id, "maxDepth": 2})).await,
         [
-            ("Getting Started".into(), 0, 1),
-            ("Setup".into(), 1, 1),
-            ("FAQ".into(), 0, 0)
+            ("Getting Started".into(), 0, true),
+            ("Setup".into(), 1, true),
+            ("FAQ".into(), 0, false)
         ]
     );
     assert_eq!(
@@ -252,16 +255,16 @@ async fn scenario(app: &TestApp) {
             json!({"workspaceId": ws, "spaceId": handbook_id, "rootId": setup_id, "maxDepth": 2})
         )
         .await,
-        [("Setup".into(), 0, 1), ("Linux".into(), 1, 0)]
+        [("Setup".into(), 0, true), ("Linux".into(), 1, false)]
     );
     // The whole tree carries the counts too.
     assert_eq!(
         levels(json!({"workspaceId": ws, "spaceId": handbook_id})).await,
         [
-            ("Getting Started".into(), 0, 1),
-            ("Setup".into(), 1, 1),
-            ("Linux".into(), 2, 0),
-            ("FAQ".into(), 0, 0)
+            ("Getting Started".into(), 0, true),
+            ("Setup".into(), 1, true),
+            ("Linux".into(), 2, false),
+            ("FAQ".into(), 0, false)
         ]
     );
     app.fails(

@@ -78,7 +78,7 @@ fn node_to_pb(e: TreeEntry) -> pb::PageNode {
         depth: i32::try_from(e.depth).unwrap_or(i32::MAX),
         revision: p.revision,
         update_time: Some(timestamp(p.updated_at)),
-        child_count: i32::try_from(e.children).unwrap_or(i32::MAX),
+        has_children: e.has_children,
     }
 }
 

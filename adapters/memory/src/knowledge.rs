@@ -346,18 +346,14 @@ impl KnowledgeStore for MemoryStore {
         workspace: &WorkspaceId,
         space: &SpaceId,
         parents: &[Option<PageId>],
-    ) -> Result<Vec<(PageSummary, u32)>, StoreError> {
+    ) -> Result<Vec<(PageSummary, bool)>, StoreError> {
         let all = self.list_pages(workspace, space).await?;
-        let mut counts: std::collections::HashMap<&PageId, u32> = Default::default();
-        for p in &all {
-            if let Some(parent) = &p.parent_id {
-                *counts.entry(parent).or_default() += 1;
-            }
-        }
+        let with_children: std::collections::HashSet<&PageId> =
+            all.iter().filter_map(|p| p.parent_id.as_ref()).collect();
         Ok(all
             .iter()
             .filter(|p| parents.contains(&p.parent_id))
-            .map(|p| (p.clone(), counts.get(&p.id).copied().unwrap_or(0)))
+            .map(|p| (p.clone(), with_children.contains(&p.id)))
             .collect())
     }
 

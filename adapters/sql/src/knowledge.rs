@@ -340,15 +340,16 @@ macro_rules! impl_knowledge_store {
                     Ok(())
                 }
 
-                async fn list_children(&self, workspace: &WorkspaceId, space: &SpaceId, parents: &[Option<PageId>]) -> Result<Vec<(PageSummary, u32)>, StoreError> {
+                async fn list_children(&self, workspace: &WorkspaceId, space: &SpaceId, parents: &[Option<PageId>]) -> Result<Vec<(PageSummary, bool)>, StoreError> {
                     let mut out = Vec::new();
                     // Bounded statements: at most 500 parents (bound parameters) per query.
                     for chunk in parents.chunks(500) {
                         let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-                        // The count walks the (workspace, space, parent) prefix of `pages_tree`.
+                        // One probe of the (workspace, space, parent) prefix of `pages_tree` per
+                        // page (counting every child would read them all).
                         let sql = format!(
                             "SELECT p.id, p.space_id, p.parent_id, p.slug, p.title, p.sort_order, p.revision, p.updated_at, \
-                             (SELECT COUNT(*) FROM pages c WHERE c.workspace_id = p.workspace_id AND c.space_id = p.space_id AND c.parent_id = p.id) AS children \
+                             EXISTS (SELECT 1 FROM pages c WHERE c.workspace_id = p.workspace_id AND c.space_id = p.space_id AND c.parent_id = p.id) AS has_children \
                              FROM pages p WHERE p.workspace_id = $1 AND p.space_id = $2 AND p.parent_id IN ({})",
                             placeholders.join(", ")
                         );
@@ -358,8 +359,7 @@ macro_rules! impl_knowledge_store {
                         }
                         let rows = query.fetch_all(&self.read).await.map_err(db)?;
                         for row in rows {
-                            let children = u32::try_from(row.children).unwrap_or(u32::MAX);
-                            out.push((row.page.into_domain()?, children));
+                            out.push((row.page.into_domain()?, row.has_children));
                         }
                     }
                     Ok(out)

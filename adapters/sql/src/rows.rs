@@ -260,12 +260,12 @@ pub struct PageSummaryRow {
     pub updated_at: i64,
 }
 
-/// A page summary and how many children the page has.
+/// A page summary and whether the page has children.
 #[derive(sqlx::FromRow)]
 pub struct PageChildRow {
     #[sqlx(flatten)]
     pub page: PageSummaryRow,
-    pub children: i64,
+    pub has_children: bool,
 }
 
 impl PageSummaryRow {

@@ -33,7 +33,11 @@ fn options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true))
+        .foreign_keys(true)
+        // 8 MiB of page cache per connection (SQLite's default is 2): list and search reads
+        // touch many pages of large tables. (A memory map was tried too: each connection's
+        // map counted the file again in the process's RSS, 3.7 GiB for a 660 MiB database.)
+        .pragma("cache_size", "-8192"))
 }
 
 impl SqliteStore {
