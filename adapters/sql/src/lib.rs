@@ -245,11 +245,16 @@ macro_rules! impl_sql_stores {
                 }
 
                 async fn list_members(&self, workspace: &WorkspaceId, page: &PageRequest) -> Result<Vec<Member>, StoreError> {
-                    // Members of the workspace first (MATERIALIZED), then sorted by login:
-                    // otherwise planners walk every user in login order.
-                    let sql = "WITH m AS MATERIALIZED (SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = $1) \
-                         SELECT m.workspace_id, m.user_id, m.role, m.created_at, u.login, u.display_name \
-                         FROM m JOIN users u ON u.id = m.user_id WHERE u.login > $2 ORDER BY u.login LIMIT $3";
+                    // Members of the workspace first (MATERIALIZED), each user looked up by key,
+                    // then sorted by login: with a join, planners walk every user (in login
+                    // order, or a hash join over the whole table: 3.8 ms of PostgreSQL CPU per
+                    // call with 2,000 users in one run), O(users) where this is O(members).
+                    let sql = "WITH m AS MATERIALIZED (SELECT workspace_id, user_id, role, created_at, \
+                         (SELECT u.login FROM users u WHERE u.id = memberships.user_id) AS login, \
+                         (SELECT u.display_name FROM users u WHERE u.id = memberships.user_id) AS display_name \
+                         FROM memberships WHERE workspace_id = $1) \
+                         SELECT workspace_id, user_id, role, created_at, login, display_name \
+                         FROM m WHERE login > $2 ORDER BY login LIMIT $3";
                     let rows: Vec<MemberRow> = sqlx::query_as(sql)
                         .bind(workspace.as_str())
                         .bind(after(page))
