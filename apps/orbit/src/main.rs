@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// mimalloc instead of glibc's malloc: under concurrent requests glibc's arenas cost about a
-/// quarter of the server's CPU (lock waits included); see docs/benchmarks.md.
+/// quarter of the server's CPU (lock waits included); see docs/benchmarks.md. Its `override`
+/// feature makes the C code linked in (SQLite) allocate from it too.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
