@@ -130,6 +130,9 @@ fn schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// The size of the doc store's compressed blocks (tantivy's default is 16 KiB).
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
 /// Every term of `field` that starts with `prefix`, at a constant score. What
 /// `FuzzyTermQuery::new_prefix(term, 0, …)` matches, without building a Levenshtein DFA
 /// for each query word and field (hash maps and allocations: a good part of a one-word
@@ -689,7 +692,12 @@ impl TantivyIndex {
         Self::start(Index::create_in_ram(schema), None)
     }
 
-    fn start(index: Index, path: Option<PathBuf>) -> Result<Self, SearchError> {
+    fn start(mut index: Index, path: Option<PathBuf>) -> Result<Self, SearchError> {
+        // Segments written from now on (new documents, merges) store documents in blocks of
+        // this size: a hit's stored body is read by decompressing its block, and with
+        // tantivy's 16 KiB blocks a page of 20 hits decompressed about 320 KiB (a tenth of
+        // a search's CPU). Older segments keep their blocks and read as before.
+        index.settings_mut().docstore_blocksize = DOCSTORE_BLOCK_BYTES;
         let (_, fields) = schema();
         let analyzer = analyzer();
         index.tokenizers().register(ANALYZER, analyzer.clone());
