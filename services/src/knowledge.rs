@@ -23,6 +23,9 @@ pub enum SpaceRef {
     Slug(String),
 }
 
+/// The most ancestors a page view lists.
+const MAX_ANCESTORS: usize = 100;
+
 /// One page of a listed tree.
 #[derive(Debug, Clone)]
 pub struct TreeEntry {
@@ -1221,6 +1224,49 @@ impl KnowledgeService {
             .take_while(|(i, (d, _))| *i == 0 || *d > base)
             .map(|(_, (d, p))| entry(d - base, p))
             .collect())
+    }
+
+    /// What a page view shows around a page, read without the rest of its space's tree:
+    /// the pages above it (the top-level one first) and its children in tree order.
+    pub async fn page_surroundings(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        page_id: &str,
+    ) -> Result<(Vec<PageSummary>, Vec<PageSummary>)> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let page = self.load_page_only(actor, &ws, role, page_id).await?;
+        let mut ancestors = Vec::new();
+        let mut next = page.parent_id.clone();
+        // Bounded: a parent chain longer than this cannot be built (moves refuse cycles).
+        while let Some(id) = next.take() {
+            if ancestors.len() >= MAX_ANCESTORS {
+                break;
+            }
+            match self.load_page_only(actor, &ws, role, id.as_str()).await {
+                Ok(parent) => {
+                    next = parent.parent_id.clone();
+                    ancestors.push(parent.summary());
+                }
+                Err(Error::NotFound(_)) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        ancestors.reverse();
+        let children: Vec<PageSummary> = self
+            .deps
+            .knowledge
+            .list_children(&ws, &page.space_id, &[Some(page.id.clone())])
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        let children = tree_order(&children)
+            .into_iter()
+            .map(|(_, p)| p.clone())
+            .collect();
+        Ok((ancestors, children))
     }
 
     /// [`Self::list_tree`] with a depth limit: level by level from the store.

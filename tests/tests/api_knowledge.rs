@@ -274,6 +274,29 @@ async fn scenario(app: &TestApp) {
         "invalid_argument",
     )
     .await;
+    // The page view shows the pages above it and its subpages (read without the whole tree).
+    let req = axum::http::Request::get(format!("/ui/w/docs-team/pages/{setup_id}"))
+        .header("cookie", format!("orbit_session={ADMIN}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let reply = app.send(req).await;
+    assert_eq!(reply.status, 200);
+    let html = String::from_utf8_lossy(&reply.body).replace("&#x2f;", "/");
+    let crumbs = &html[html.find("aria-label=\"Breadcrumb\"").expect("breadcrumbs")..];
+    let crumbs = &crumbs[..crumbs.find("</nav>").unwrap()];
+    assert!(
+        crumbs.contains(&format!(
+            "/ui/w/docs-team/pages/{intro_id}\">Getting Started</a>"
+        )),
+        "{crumbs}"
+    );
+    assert!(!crumbs.contains(&linux_id), "{crumbs}");
+    let subpages = &html[html.find("id=\"subpages-heading\"").expect("subpages")..];
+    assert!(
+        subpages.contains(&format!("/ui/w/docs-team/pages/{linux_id}\">Linux</a>")),
+        "{subpages}"
+    );
+    assert!(!subpages.contains("FAQ"), "only its own children");
     app.fails(
         "KnowledgeService/ListPages",
         &carol,

@@ -937,35 +937,17 @@ async fn render_page(
         knowledge.get_page(&s.actor, &ws.id, page_id).await
     );
     let space = or_error_page!(state, s, space_of(state, s, ws, &view).await);
-    let pages = or_error_page!(
+    let (above, below) = or_error_page!(
         state,
         s,
-        knowledge.list_pages(&s.actor, &ws.id, &space.id, "").await
+        knowledge.page_surroundings(&s.actor, &ws.id, page_id).await
     );
-    let by_id: HashMap<&str, &PageSummary> =
-        pages.iter().map(|(_, p)| (p.id.as_str(), p)).collect();
-    let mut ancestors = Vec::new();
-    let mut next = view.page.parent_id.as_ref().map(|p| p.as_str());
-    while let Some(id) = next {
-        let Some(p) = by_id.get(id) else { break };
-        if ancestors.len() > pages.len() {
-            break;
-        }
-        ancestors.push(Crumb {
-            title: p.title.clone(),
-            href: page_url(&ws.slug, p.id.as_str()),
-        });
-        next = p.parent_id.as_ref().map(|p| p.as_str());
-    }
-    ancestors.reverse();
-    let children: Vec<Crumb> = pages
-        .iter()
-        .filter(|(_, p)| p.parent_id.as_ref() == Some(&view.page.id))
-        .map(|(_, p)| Crumb {
-            title: p.title.clone(),
-            href: page_url(&ws.slug, p.id.as_str()),
-        })
-        .collect();
+    let crumb = |p: &PageSummary| Crumb {
+        title: p.title.clone(),
+        href: page_url(&ws.slug, p.id.as_str()),
+    };
+    let ancestors: Vec<Crumb> = above.iter().map(crumb).collect();
+    let children: Vec<Crumb> = below.iter().map(crumb).collect();
     let top = view
         .rendered
         .headings
