@@ -122,6 +122,12 @@ pub trait KnowledgeStore: Send + Sync + 'static {
         space: &SpaceId,
         parents: &[Option<PageId>],
     ) -> Result<Vec<(PageSummary, bool)>, StoreError>;
+    /// How many pages the space has.
+    async fn count_pages(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+    ) -> Result<u64, StoreError>;
     /// All pages of a space (without bodies), in no particular order.
     async fn list_pages(
         &self,

@@ -1226,6 +1226,22 @@ impl KnowledgeService {
             .collect())
     }
 
+    /// How many pages a space has (the caller must be able to see the space).
+    pub async fn count_pages(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        space_id: &str,
+    ) -> Result<u64> {
+        let (ws, role) = self.workspaces.authorize(actor, workspace_id).await?;
+        let space = self.visible_space(actor, &ws, role, space_id).await?;
+        self.deps
+            .knowledge
+            .count_pages(&ws, &space.id)
+            .await
+            .map_err(store_err)
+    }
+
     /// What a page view shows around a page, read without the rest of its space's tree:
     /// the pages above it (the top-level one first) and its children in tree order.
     pub async fn page_surroundings(

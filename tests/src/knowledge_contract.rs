@@ -281,6 +281,8 @@ where
             .unwrap()
             .is_empty()
     );
+    assert_eq!(s.count_pages(&w1, &SpaceId::new("k-s1")).await.unwrap(), 4);
+    assert_eq!(s.count_pages(&w2, &SpaceId::new("k-s1")).await.unwrap(), 0);
     // One level at a time, each page saying whether it has children.
     let children = |parents: Vec<Option<&str>>, ws: WorkspaceId| {
         let parents: Vec<Option<PageId>> = parents

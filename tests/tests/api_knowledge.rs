@@ -842,3 +842,91 @@ async fn search_counts_matches_up_to_a_thousand() {
         "an exact count: {few}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_space_page_shows_its_first_levels() {
+    let app = TestApp::memory().await;
+    let ws = workspace(&app, ADMIN, "big-docs").await;
+    let space = app
+        .ok(
+            "KnowledgeService/CreateSpace",
+            ADMIN,
+            json!({"workspaceId": ws, "slug": "manual", "name": "Manual"}),
+        )
+        .await;
+    let space_id = id(&space, "space");
+    let create = |title: String, parent: String| {
+        let (app, ws, space_id) = (&app, ws.clone(), space_id.clone());
+        async move {
+            let v = app
+                .ok(
+                    "KnowledgeService/CreatePage",
+                    ADMIN,
+                    json!({"workspaceId": ws, "spaceId": space_id, "title": title, "parentId": parent}),
+                )
+                .await;
+            id(&v, "page")
+        }
+    };
+    let guides = create("Guides".into(), String::new()).await;
+    let deep = create("Reference".into(), guides.clone()).await;
+    let leaf = create("Leaf page 0".into(), deep.clone()).await;
+    for i in 1..500 {
+        create(format!("Leaf page {i}"), deep.clone()).await;
+    }
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let req = axum::http::Request::get(path)
+                .header("cookie", format!("orbit_session={ADMIN}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let reply = app.send(req).await;
+            assert_eq!(reply.status, 200);
+            String::from_utf8_lossy(&reply.body).replace("&#x2f;", "/")
+        }
+    };
+    let html = get("/ui/w/big-docs/spaces/manual".into()).await;
+    assert!(html.contains("This space has 502 pages"), "{html}");
+    assert!(html.contains(">Guides</a>") && html.contains(">Reference</a>"));
+    assert!(
+        html.contains(&format!(
+            "/ui/w/big-docs/pages/{deep}#subpages-heading\">Subpages…"
+        )),
+        "a page with unlisted subpages links to them"
+    );
+    assert!(!html.contains("Leaf page"), "the third level is not listed");
+
+    // "Add a subpage" of an unlisted page still offers it as the parent.
+    let html = get(format!("/ui/w/big-docs/spaces/manual?parent={leaf}")).await;
+    assert!(
+        html.contains(&format!(
+            "<option value=\"{leaf}\" selected>Leaf page 0</option>"
+        )),
+        "{html}"
+    );
+
+    // A small space lists every level.
+    let small = app
+        .ok(
+            "KnowledgeService/CreateSpace",
+            ADMIN,
+            json!({"workspaceId": ws, "slug": "notes", "name": "Notes"}),
+        )
+        .await;
+    let small_id = id(&small, "space");
+    let mut parent = String::new();
+    for title in ["One", "Two", "Three"] {
+        let v = app
+            .ok(
+                "KnowledgeService/CreatePage",
+                ADMIN,
+                json!({"workspaceId": ws, "spaceId": small_id, "title": title, "parentId": parent}),
+            )
+            .await;
+        parent = id(&v, "page");
+    }
+    let html = get("/ui/w/big-docs/spaces/notes".into()).await;
+    assert!(html.contains(">Three</a>"), "{html}");
+    assert!(!html.contains("Subpages…") && !html.contains("tree-note"));
+}

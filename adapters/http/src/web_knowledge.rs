@@ -21,7 +21,7 @@ use orbit_core::knowledge::{PageSummary, Visibility};
 use orbit_core::{Error, Role, Timestamp};
 use orbit_services::{PagePatch, PageView, SpacePatch, SpaceRef, SpaceView};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The templates of this module, registered by `web::Templates::new`.
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
@@ -47,6 +47,9 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
 /// Spaces with more pages than this get a link to a page's own move form instead of one
 /// inline form per page (each inline form lists the whole tree).
 const INLINE_MOVE_FORMS_MAX: usize = 100;
+/// Above this many pages a space's page shows only its first [`SHORT_TREE_LEVELS`] levels.
+const FULL_TREE_MAX: u64 = 500;
+const SHORT_TREE_LEVELS: i32 = 2;
 const HISTORY_PAGE_SIZE: i32 = 50;
 const SEARCH_PAGE_SIZE: i32 = 20;
 
@@ -448,6 +451,8 @@ struct Node {
     /// move under.
     start: usize,
     end: usize,
+    /// It has subpages the (shortened) tree does not list.
+    more: bool,
     children: Vec<Node>,
 }
 
@@ -466,6 +471,11 @@ struct Tree {
 }
 
 fn build_tree(pages: &[(usize, PageSummary)]) -> Tree {
+    build_tree_with(pages, &HashSet::new())
+}
+
+/// [`build_tree`], marking the pages in `more` as having subpages that are not listed.
+fn build_tree_with(pages: &[(usize, PageSummary)], more: &HashSet<String>) -> Tree {
     let n = pages.len();
     // Effective parents: the depth-first order treats pages whose parent is missing as roots.
     let mut parent_at_depth: Vec<String> = Vec::new();
@@ -497,6 +507,7 @@ fn build_tree(pages: &[(usize, PageSummary)]) -> Tree {
             siblings: seen.get(parents[i].as_str()).copied().unwrap_or(1),
             start: i,
             end: ends[i],
+            more: more.contains(p.id.as_str()),
             children: Vec::new(),
         })
         .collect();
@@ -582,14 +593,41 @@ async fn render_space(
             .get_space(&s.actor, &ws.id, &SpaceRef::Slug(space_slug.to_owned()))
             .await
     );
-    let pages = or_error_page!(
+    let space_id = space.space.id.as_str();
+    let total = or_error_page!(
+        state,
+        s,
+        knowledge.count_pages(&s.actor, &ws.id, space_id).await
+    );
+    // A large space shows its first levels; a page with more below links to its own view,
+    // which lists its subpages (the whole tree of thousands of pages is too slow to render
+    // and to read).
+    let shortened = total > FULL_TREE_MAX;
+    let depth = if shortened { SHORT_TREE_LEVELS } else { 0 };
+    let entries = or_error_page!(
         state,
         s,
         knowledge
-            .list_pages(&s.actor, &ws.id, space.space.id.as_str(), "")
+            .list_tree(&s.actor, &ws.id, space_id, "", depth)
             .await
     );
-    let tree = build_tree(&pages);
+    let more: HashSet<String> = entries
+        .iter()
+        .filter(|e| shortened && e.has_children && e.depth + 1 == SHORT_TREE_LEVELS as usize)
+        .map(|e| e.page.id.to_string())
+        .collect();
+    let pages: Vec<(usize, PageSummary)> = entries.into_iter().map(|e| (e.depth, e.page)).collect();
+    let mut tree = build_tree_with(&pages, &more);
+    // "Add a subpage" of a page the shortened tree does not list: offer it as the parent.
+    if !form.parent_id.is_empty() && !tree.options.iter().any(|o| o.id == form.parent_id) {
+        if let Ok(parent) = knowledge.get_page(&s.actor, &ws.id, &form.parent_id).await {
+            tree.options.push(ParentOption {
+                id: parent.page.id.to_string(),
+                label: parent.page.title.clone(),
+                index: tree.options.len(),
+            });
+        }
+    }
     let syncs = if Role::parse(ws.role).is_some_and(Role::can_write) {
         crate::web_workflows::recent_syncs(state, &s.actor, ws, space.space.id.as_str()).await
     } else {
@@ -603,7 +641,8 @@ async fn render_space(
         "space.html",
         context! {
             space => SpaceRow::from(space), tree => tree.roots, options => tree.options,
-            page_count => tree.count, inline_move => tree.count <= INLINE_MOVE_FORMS_MAX,
+            page_count => total, inline_move => total as usize <= INLINE_MOVE_FORMS_MAX,
+            shortened, shown_count => tree.count,
             notice => shown.notice, error => shown.error, form, sync, syncs,
         },
     )

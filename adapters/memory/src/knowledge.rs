@@ -357,6 +357,14 @@ impl KnowledgeStore for MemoryStore {
             .collect())
     }
 
+    async fn count_pages(
+        &self,
+        workspace: &WorkspaceId,
+        space: &SpaceId,
+    ) -> Result<u64, StoreError> {
+        Ok(self.list_pages(workspace, space).await?.len() as u64)
+    }
+
     async fn list_pages(
         &self,
         workspace: &WorkspaceId,

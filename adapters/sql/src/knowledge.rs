@@ -365,6 +365,16 @@ macro_rules! impl_knowledge_store {
                     Ok(out)
                 }
 
+                async fn count_pages(&self, workspace: &WorkspaceId, space: &SpaceId) -> Result<u64, StoreError> {
+                    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pages WHERE workspace_id = $1 AND space_id = $2")
+                        .bind(workspace.as_str())
+                        .bind(space.as_str())
+                        .fetch_one(&self.read)
+                        .await
+                        .map_err(db)?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                }
+
                 async fn list_pages(&self, workspace: &WorkspaceId, space: &SpaceId) -> Result<Vec<PageSummary>, StoreError> {
                     let rows: Vec<PageSummaryRow> = sqlx::query_as(
                         "SELECT id, space_id, parent_id, slug, title, sort_order, revision, updated_at FROM pages \
