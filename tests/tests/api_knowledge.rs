@@ -906,6 +906,52 @@ async fn a_large_space_page_shows_its_first_levels() {
         "{html}"
     );
 
+    // The move page of an unlisted page: its current parent is offered, and another parent
+    // is given by its link.
+    let html = get(format!("/ui/w/big-docs/pages/{leaf}/move")).await;
+    assert!(
+        html.contains(&format!(
+            "<option value=\"{deep}\" selected>\u{2014} Reference</option>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains("name=\"parent_link\""), "{html}");
+    let req = axum::http::Request::post(format!("/ui/w/big-docs/pages/{leaf}/move"))
+        .header("cookie", format!("orbit_session={ADMIN}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!(
+            "parent_id={deep}&parent_link=http%3A%2F%2Forbit.example%2Fui%2Fw%2Fbig-docs%2Fpages%2F{guides}%3Fx%3D1&position=1"
+        )))
+        .unwrap();
+    let reply = app.send(req).await;
+    assert!(reply.status.is_redirection(), "{:?}", reply.status);
+    let moved = app
+        .ok(
+            "KnowledgeService/GetPage",
+            ADMIN,
+            json!({"workspaceId": ws, "id": leaf}),
+        )
+        .await;
+    assert_eq!(moved["page"]["parentId"], guides.as_str(), "{moved}");
+    // A link to no page is refused on the form, nothing moves.
+    let req = axum::http::Request::post(format!("/ui/w/big-docs/pages/{leaf}/move"))
+        .header("cookie", format!("orbit_session={ADMIN}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(
+            "parent_link=%2Fui%2Fw%2Fbig-docs%2Fpages%2Fnope&position=1",
+        ))
+        .unwrap();
+    let reply = app.send(req).await;
+    assert_eq!(reply.status, 404, "refused as not found");
+    let still = app
+        .ok(
+            "KnowledgeService/GetPage",
+            ADMIN,
+            json!({"workspaceId": ws, "id": leaf}),
+        )
+        .await;
+    assert_eq!(still["page"]["parentId"], guides.as_str());
+
     // A small space lists every level.
     let small = app
         .ok(

@@ -780,8 +780,27 @@ async fn sync_space(
 struct MoveForm {
     #[serde(default)]
     parent_id: String,
+    /// Another parent given by its link or id (large spaces list only their first levels).
+    #[serde(default)]
+    parent_link: String,
     #[serde(default)]
     position: String,
+}
+
+/// The page id in a page link (`…/pages/{id}`, with or without query or fragment), or the
+/// text itself.
+fn page_ref(text: &str) -> String {
+    let text = text.trim();
+    let text = text.split(['?', '#']).next().unwrap_or_default();
+    match text.rfind("/pages/") {
+        Some(i) => text[i + "/pages/".len()..]
+            .trim_end_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => text.to_owned(),
+    }
 }
 
 /// The slug of a page's space, for links back to it.
@@ -818,6 +837,14 @@ async fn render_move(
         knowledge.get_page(&s.actor, &ws.id, page_id).await
     );
     let space = or_error_page!(state, s, space_of(state, s, ws, &view).await);
+    let total = or_error_page!(
+        state,
+        s,
+        knowledge.count_pages(&s.actor, &ws.id, &space.id).await
+    );
+    if total > FULL_TREE_MAX {
+        return render_short_move(state, s, ws, &view, space, shown).await;
+    }
     let pages = or_error_page!(
         state,
         s,
@@ -853,6 +880,97 @@ async fn render_move(
     )
 }
 
+/// The move form of a page in a large space: the parents offered are the space's first
+/// levels and the page's current parent; any other is given by its link.
+async fn render_short_move(
+    state: &AppState,
+    s: &Session,
+    ws: &WsView,
+    view: &PageView,
+    space: SpaceRow,
+    shown: Shown,
+) -> Response {
+    let knowledge = &state.services.knowledge;
+    let page = &view.page;
+    let entries = or_error_page!(
+        state,
+        s,
+        knowledge
+            .list_tree(&s.actor, &ws.id, &space.id, "", SHORT_TREE_LEVELS)
+            .await
+    );
+    let pages: Vec<(usize, PageSummary)> = entries.into_iter().map(|e| (e.depth, e.page)).collect();
+    let mut tree = build_tree(&pages);
+    let parent = page.parent_id.as_ref().map(|p| p.to_string());
+    // Its siblings, in order: its position among them.
+    let siblings: Vec<String> = match &parent {
+        None => pages
+            .iter()
+            .filter(|(d, _)| *d == 0)
+            .map(|(_, p)| p.id.to_string())
+            .collect(),
+        Some(parent) => or_error_page!(
+            state,
+            s,
+            knowledge
+                .list_tree(&s.actor, &ws.id, &space.id, parent, 2)
+                .await
+        )
+        .into_iter()
+        .filter(|e| e.depth == 1)
+        .map(|e| e.page.id.to_string())
+        .collect(),
+    };
+    let position = siblings
+        .iter()
+        .position(|id| id == page.id.as_str())
+        .map_or(1, |i| i + 1);
+    // Its own subtree (where listed) cannot be its parent.
+    let (start, end) = pages
+        .iter()
+        .position(|(_, p)| p.id == page.id)
+        .map_or((0, 0), |i| {
+            let depth = pages[i].0;
+            let end = (i + 1..pages.len())
+                .find(|&j| pages[j].0 <= depth)
+                .unwrap_or(pages.len());
+            (i, end)
+        });
+    if let Some(parent) = &parent
+        && !tree.options.iter().any(|o| &o.id == parent)
+        && let Ok(p) = knowledge.get_page(&s.actor, &ws.id, parent).await
+    {
+        tree.options.push(ParentOption {
+            id: parent.clone(),
+            label: p.page.title.clone(),
+            index: tree.options.len(),
+        });
+    }
+    let node = Node {
+        id: page.id.to_string(),
+        title: page.title.clone(),
+        depth: 0,
+        parent_id: parent.unwrap_or_default(),
+        position,
+        siblings: siblings.len().max(1),
+        start,
+        end,
+        more: false,
+        children: Vec::new(),
+    };
+    render_in_workspace(
+        state,
+        s,
+        ws,
+        shown.status,
+        "move.html",
+        context! {
+            space, node, options => tree.options, error => shown.error,
+            parent_link => true,
+        },
+    )
+}
+
 async fn move_page_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -873,6 +991,11 @@ async fn move_page(
     let s = signed_in!(state, headers);
     let ws = current_workspace!(state, s, slug);
     let knowledge = &state.services.knowledge;
+    let parent = if form.parent_link.trim().is_empty() {
+        form.parent_id.clone()
+    } else {
+        page_ref(&form.parent_link)
+    };
     let position = match form.position.trim() {
         "" => Ok(1),
         p => p
@@ -884,7 +1007,7 @@ async fn move_page(
     let result = match position {
         Ok(position) => {
             knowledge
-                .move_page(&s.actor, &ws.id, &page_id, &form.parent_id, position - 1)
+                .move_page(&s.actor, &ws.id, &page_id, &parent, position - 1)
                 .await
         }
         Err(err) => Err(err),
@@ -1711,6 +1834,18 @@ pub(crate) fn routes() -> Router<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parent_is_found_in_its_link_or_given_as_an_id() {
+        assert_eq!(page_ref(" abc-123 "), "abc-123");
+        assert_eq!(page_ref("/ui/w/docs/pages/abc-123"), "abc-123");
+        assert_eq!(
+            page_ref("https://orbit.example/ui/w/docs/pages/abc-123/edit?x=1#top"),
+            "abc-123"
+        );
+        assert_eq!(page_ref("http://h/ui/w/d/pages/abc-123/"), "abc-123");
+        assert_eq!(page_ref(""), "");
+    }
 
     #[test]
     fn headings_move_one_level_down() {
