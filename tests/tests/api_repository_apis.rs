@@ -20,6 +20,17 @@ fn catalog_info(consumes: &str) -> String {
 }
 
 async fn publish(app: &TestApp, ws: &str, text: &str) {
+    publish_files(
+        app,
+        ws,
+        &[("catalog-info.yaml".into(), text.as_bytes().to_vec())],
+        "catalog",
+    )
+    .await;
+}
+
+/// Makes `web-shop`'s main branch hold exactly `files`, in one pushed commit.
+async fn publish_files(app: &TestApp, ws: &str, files: &[(String, Vec<u8>)], message: &str) {
     use orbit_ports::GitAuthor;
     let host = app
         .app
@@ -37,15 +48,16 @@ async fn publish(app: &TestApp, ws: &str, text: &str) {
             &remote,
             "main",
             "",
-            &[("catalog-info.yaml".into(), text.as_bytes().to_vec())],
-            "catalog",
+            files,
+            message,
             &GitAuthor {
                 name: "T".into(),
                 email: "t@example.com".into(),
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a commit");
 }
 
 async fn consumers(app: &TestApp, ws: &str, api_id: &str) -> Vec<(String, String, bool)> {
@@ -203,32 +215,13 @@ async fn scenario(app: &TestApp) {
     assert_eq!(shop["repository"]["consumesApis"], json!(["shop-api"]));
 
     // The file is deleted: a re-import drops what only it said (links, APIs), keeps the rest.
-    let host = app
-        .app
-        .services
-        .git_hosts
-        .open_for_workspace(&orbit_core::WorkspaceId::new(ws.clone()), None)
-        .await
-        .unwrap();
-    let remote = host.push_access("web-shop").await.unwrap();
-    app.app
-        .services
-        .deps
-        .git
-        .publish_to(
-            &remote,
-            "main",
-            "",
-            &[("README.md".into(), b"# web-shop\n".to_vec())],
-            "drop catalog-info.yaml",
-            &orbit_ports::GitAuthor {
-                name: "T".into(),
-                email: "t@example.com".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .expect("a commit");
+    publish_files(
+        app,
+        &ws,
+        &[("README.md".into(), b"# web-shop\n".to_vec())],
+        "drop catalog-info.yaml",
+    )
+    .await;
     app.ok(
         "RepositoryService/ImportRepositories",
         ADMIN,
