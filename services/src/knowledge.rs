@@ -86,6 +86,33 @@ struct CachedPage {
     headings: Vec<(u8, String, String)>,
 }
 
+impl CachedPage {
+    /// The page and its rendering back from the cached form.
+    fn into_view(self) -> Result<PageView> {
+        Ok(PageView {
+            page: Page {
+                id: PageId::new(self.id),
+                workspace_id: WorkspaceId::new(self.workspace_id),
+                space_id: SpaceId::new(self.space_id),
+                parent_id: self.parent_id.map(PageId::new),
+                slug: PathSlug::parse("slug", &self.slug)?,
+                title: self.title,
+                body: self.body,
+                sort_order: self.sort_order,
+                revision: self.revision,
+                created_at: orbit_core::Timestamp(self.created_at),
+                updated_at: orbit_core::Timestamp(self.updated_at),
+                updated_by: UserId::new(self.updated_by),
+            },
+            rendered: Rendered {
+                html: self.html,
+                text: String::new(),
+                headings: self.headings,
+            },
+        })
+    }
+}
+
 /// A space with its members (restricted spaces only), cached for the visibility check that
 /// every page read makes.
 #[derive(Serialize, Deserialize)]
@@ -830,20 +857,7 @@ impl KnowledgeService {
     ) -> Result<Page> {
         let page_id = PageId::parse("id", id)?;
         let page = match self.cache.get::<CachedPage>(&page_key(ws, &page_id)).await {
-            Some(c) => Page {
-                id: PageId::new(c.id),
-                workspace_id: WorkspaceId::new(c.workspace_id),
-                space_id: SpaceId::new(c.space_id),
-                parent_id: c.parent_id.map(PageId::new),
-                slug: PathSlug::parse("slug", &c.slug)?,
-                title: c.title,
-                body: c.body,
-                sort_order: c.sort_order,
-                revision: c.revision,
-                created_at: orbit_core::Timestamp(c.created_at),
-                updated_at: orbit_core::Timestamp(c.updated_at),
-                updated_by: UserId::new(c.updated_by),
-            },
+            Some(c) => c.into_view()?.page,
             None => self
                 .deps
                 .knowledge
@@ -869,27 +883,7 @@ impl KnowledgeService {
         let page_id = PageId::parse("id", id)?;
         let key = page_key(ws, &page_id);
         let view = match self.cache.get::<CachedPage>(&key).await {
-            Some(c) => PageView {
-                page: Page {
-                    id: PageId::new(c.id),
-                    workspace_id: WorkspaceId::new(c.workspace_id),
-                    space_id: SpaceId::new(c.space_id),
-                    parent_id: c.parent_id.map(PageId::new),
-                    slug: PathSlug::parse("slug", &c.slug)?,
-                    title: c.title,
-                    body: c.body,
-                    sort_order: c.sort_order,
-                    revision: c.revision,
-                    created_at: orbit_core::Timestamp(c.created_at),
-                    updated_at: orbit_core::Timestamp(c.updated_at),
-                    updated_by: UserId::new(c.updated_by),
-                },
-                rendered: Rendered {
-                    html: c.html,
-                    text: String::new(),
-                    headings: c.headings,
-                },
-            },
+            Some(c) => c.into_view()?,
             None => {
                 let (page, stored) = self
                     .deps
